@@ -112,7 +112,7 @@ class Settings:
                                        "before it is killed.", section="process", kind="duration")
     worker_timeout: float = _setting(30.0, "A worker that has not sent a heartbeat for this long is "
                                      "killed and replaced.", section="process", kind="duration", check=_positive)
-    pidfile: str = _setting("", "Write the arbiter's PID to this file.", section="process")
+    pidfile: str = _setting("", "Write the arbiter's PID to this file.", section="process", kind="path")
     instance_name: str = _setting("", "Names this instance's shared-memory segments; by default derived "
                                   "from -address and -support-listener, so that several instances on a host "
                                   "keep separate tables.", section="process")
@@ -131,7 +131,7 @@ class Settings:
 
     # --- route sources ------------------------------------------------------------------------
     routes_file: str = _setting("", "File with route definitions in eskip; changes are picked up within "
-                                "a second.", section="routes")
+                                "a second.", section="routes", kind="path")
     inline_routes: str = _setting("", "Route definitions in eskip given on the command line.", section="routes")
     wait_first_route_load: bool = _setting(False, "Accept no traffic until the first route table is "
                                            "published.", section="routes")
@@ -145,7 +145,7 @@ class Settings:
     default_filters_append: str = _setting("", "Filters appended to every route (eskip filter chain).",
                                            section="routes", status=_planned("default filters"))
     default_filters_dir: str = _setting("", "Directory of per-service default filters.", section="routes",
-                                        status=K8S)
+                                        kind="path", status=K8S)
     forward_backend_url: str = _setting("", "Target URL of the <forward> backend.", section="routes",
                                         status=_planned("<forward> backend"))
     default_http_status: int = _setting(404, "Status returned when no route matches.", section="routes")
@@ -226,8 +226,9 @@ class Settings:
                                           check=lambda v: None if v.upper() in ("ERROR", "WARN", "WARNING", "INFO", "DEBUG", "PANIC", "FATAL")
                                           else "expected one of ERROR, WARN, INFO, DEBUG")
     application_log: str = _setting("", "File for the application log; standard error when empty.",
-                                    section="logging")
-    access_log: str = _setting("", "File for the access log; standard error when empty.", section="logging")
+                                    section="logging", kind="path")
+    access_log: str = _setting("", "File for the access log; standard error when empty.", section="logging",
+                               kind="path")
     access_log_disabled: bool = _setting(False, "Write no access log.", section="logging")
     statsd_address: str = _setting("", "host:port of a StatsD daemon; empty disables StatsD.", section="metrics")
     metrics_prefix: str = _setting("skipper.", "Prefix of every metric name.", section="metrics")
@@ -371,7 +372,7 @@ def _convert(name: str, raw: Any) -> Any:
         return tuple(float(x) for x in items if str(x).strip())
     if raw is None:
         return ""
-    return str(raw)
+    return str(raw)  # "string" and "path"
 
 
 def _apply(values: dict[str, Any], name: str, raw: Any, origin: str) -> None:
@@ -449,6 +450,9 @@ def load_file(path: str) -> dict[str, Any]:
         if name == "config":
             raise ConfigError(f"config file {path}: a config file cannot name another config file")
         _apply(values, name, raw, f"config file {path}")
+        if kind_of(name) == "path" and values[name] and not os.path.isabs(values[name]):
+            # Paths in a config file are relative to the file, not to the working directory.
+            values[name] = os.path.join(os.path.dirname(os.path.abspath(path)), values[name])
     return values
 
 
@@ -553,7 +557,8 @@ def reference_markdown() -> str:
              "Every setting is a command-line flag in Skipper's form (`-name=value`, `-name value`, and "
              "`-name` alone for booleans) and a key of the YAML config file named by `-config` "
              "(the flag name without the dash). Flags override the file. Durations take Go's syntax "
-             "(`250ms`, `3s`, `1m30s`) or a number of seconds.", ""]
+             "(`250ms`, `3s`, `1m30s`) or a number of seconds. Relative paths in the config file are "
+             "relative to the file.", ""]
     section = None
     for d in describe():
         if d["section"] != section:

@@ -1,0 +1,5 @@
+"""skipperd's packaging: the declarations live in setup.cfg."""
+
+from setuptools import setup
+
+setup()

@@ -1,0 +1,28 @@
+"""The ``skipperd`` command.
+
+The server patches the standard library with gevent before anything imports ``threading``,
+``ssl``, ``logging`` or ``concurrent.futures``: the arbiter, the route supervisor and the workers
+are all forked from this process, and a module imported before the patch would keep the real,
+blocking primitives (gunicorn's ``test_gevent_import_order.py`` guards the same thing). The
+offline subcommands (``eskip``, ``conformance``, ``settings-doc``, ``-help``, ``-version``) do no
+I/O worth a hub and skip the patch.
+"""
+
+import sys
+
+OFFLINE = ("eskip", "conformance", "settings-doc", "-help", "--help", "-h", "help", "-version", "--version")
+
+
+def main() -> int:
+    argv = sys.argv[1:]
+    if not (argv and argv[0] in OFFLINE):
+        from gevent import monkey
+
+        monkey.patch_all()
+    from skipperd.cli import main as cli_main
+
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

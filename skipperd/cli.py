@@ -1,0 +1,71 @@
+"""Command-line dispatch: the server, and the offline tools (eskip, conformance, settings-doc)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Sequence, TextIO
+
+from skipperd import __version__
+from skipperd.errors import ConfigError
+
+
+def _usage(err: TextIO) -> int:
+    err.write("usage: skipperd eskip check FILE... | skipperd eskip print FILE\n")
+    return 2
+
+
+def _eskip(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
+    from skipperd.commands import eskip_cmd
+
+    if len(argv) >= 2 and argv[0] == "check":
+        return eskip_cmd.check(list(argv[1:]), out, err, validate=_registry_validator())
+    if len(argv) == 2 and argv[0] == "print":
+        return eskip_cmd.print_(argv[1], out, err)
+    return _usage(err)
+
+
+def _registry_validator():  # type: ignore[no-untyped-def]
+    """Checks that go beyond the parser: every predicate and filter exists and accepts its arguments."""
+    from skipperd.eskip.route import Route
+
+    def validate(routes: list[Route]) -> list[str]:
+        from skipperd import filters, predicates
+        from skipperd.routing.compile import validate as validate_routes
+
+        _, invalid = validate_routes(routes, predicates.make_registry(), filters.make_registry())
+        return [f"route {r.route_id!r}: {r.reason}" for r in invalid]
+
+    return validate
+
+
+def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    if argv and argv[0] == "eskip":
+        return _eskip(argv[1:], out, err)
+    if argv and argv[0] == "conformance":
+        from skipperd import conformance
+
+        return conformance.main(list(argv[1:]))
+    if argv and argv[0] == "settings-doc":
+        from skipperd.config import reference_markdown
+
+        out.write(reference_markdown())
+        return 0
+    if argv and argv[0] in ("-help", "--help", "-h", "help"):
+        from skipperd.config import help_text
+
+        out.write(help_text())
+        return 0
+    if argv and argv[0] in ("-version", "--version"):
+        out.write(f"skipperd {__version__}\n")
+        return 0
+
+    from skipperd import config
+
+    try:
+        settings = config.load(argv)
+    except ConfigError as e:
+        err.write(f"skipperd: {e}\n")
+        return 2
+    from skipperd.app import run
+
+    return run(settings, list(argv))
