@@ -89,8 +89,9 @@ class Skipperd:
             self.write_routes(self.opts.routes)
         if self.opts.config is not None:
             self.config_file.write_text(yaml.safe_dump(self.opts.config))
-        env = dict(os.environ, PYTHONUNBUFFERED="1", **self.opts.env)
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
         env.pop("NOTIFY_SOCKET", None)
+        env.update(self.opts.env)
         self._log = open(self.log_file, "ab")
         self.proc = subprocess.Popen(self.argv(), stdout=self._log, stderr=subprocess.STDOUT, env=env,
                                      cwd=self.tmp, start_new_session=True)
