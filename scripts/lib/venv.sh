@@ -2,7 +2,7 @@
 # skipperd (editable) with the extras asked for. Re-installs only when setup.cfg changed.
 # Usage: ensure_venv [extra]
 ensure_venv() {
-    local extra="${1:-}" root stamp want
+    local extra="${1:-}" root stamp want have
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
     cd "$root"
     if [ ! -x .venv/bin/python ]; then
@@ -17,7 +17,9 @@ ensure_venv() {
     fi
     stamp=.venv/.skipperd-installed
     want="$(cat setup.cfg setup.py | sha1sum | cut -d' ' -f1) ${extra}"
-    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    have="$(cat "$stamp" 2>/dev/null || true)"
+    # An install with extras also serves a plain one.
+    if [ "$have" != "$want" ] && { [ -n "$extra" ] || [ "${have%% *}" != "${want%% *}" ]; }; then
         echo "installing skipperd${extra:+[$extra]} into .venv ..." >&2
         .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra:+[$extra]}" >&2
         echo "$want" > "$stamp"
