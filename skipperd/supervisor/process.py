@@ -1,0 +1,299 @@
+"""``RouteSupervisor``: poll the sources, publish the table, serve the support listener.
+
+The loop reads like gunicorn's arbiter (../shared/STYLE.md §5): signal handlers only queue the
+signal and wake the loop through a pipe; the loop dispatches ``handle_<signame>`` and otherwise
+polls the sources every ``TICK`` seconds.
+
+    SIGTERM, SIGINT, SIGQUIT   exit 0. The table stays published (the arbiter removes it at exit)
+    SIGUSR2                    raise the shutdown flag: Shutdown() turns true, /healthz fails
+    SIGHUP                     re-read every source now
+
+Rules that keep a good table (../shared/DESIGN.md invariant 3):
+
+* a source that fails keeps its last good routes; its error is logged once, until it changes;
+* nothing is published before every source has loaded once in this process: a restarted
+  supervisor whose routes file is broken must not replace the full table by the inline routes;
+* an empty table is published only because the sources say so (an empty file that parsed);
+* an invalid route is dropped alone, logged once per change and listed at /routes/invalid;
+* a table equal to the one published (same bytes) is not published again, also after a restart:
+  the supervisor starts from the table already in shared memory.
+
+Boot failures exit with their own codes, so the arbiter's log tells them apart.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import logging
+import os
+import select
+import signal
+import socket
+import time
+from dataclasses import replace
+from typing import Any
+
+from skipperd.config import Settings
+from skipperd.dataclients.base import Source, SourceError
+from skipperd.dataclients.inline import InlineRoutes
+from skipperd.dataclients.routesfile import RoutesFile
+from skipperd.eskip.route import Route
+from skipperd.shm.codec import CodecError, decode_table, encode_table
+from skipperd.shm.segment import Publisher, ShmError
+from skipperd.supervisor import table
+from skipperd.supervisor.support import State, SupportServer
+
+log = logging.getLogger("skipperd.supervisor")
+
+EXIT_OK = 0
+EXIT_SHM = 3  # the control segment cannot be created or mapped
+EXIT_REGISTRY = 4  # the predicate or filter registry cannot be built
+EXIT_SUPPORT = 5  # the support listener cannot be served
+
+TICK = 0.25  # seconds between polls of the sources (the routes file must be seen within a second)
+PUBLISH_RETRY = 1.0  # seconds between attempts after a failed publication
+
+
+class RouteSupervisor:
+    SIGNALS = [signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR2]
+    SIG_NAMES: dict[int, str] = {s: s.name[3:].lower() for s in SIGNALS}
+
+    def __init__(self, settings: Settings, instance: str, support_socket: socket.socket | None,
+                 draining: bool = False) -> None:
+        self.settings = settings
+        self.instance = instance
+        self.support_socket = support_socket
+        self.draining = draining
+        self.sources: list[Source] = []
+        if settings.routes_file:
+            self.sources.append(RoutesFile(settings.routes_file))
+        if settings.inline_routes:
+            self.sources.append(InlineRoutes(settings.inline_routes))
+        self.sig_queue: list[int] = []
+        self.pipe: tuple[int, int] | None = None
+        self.publisher: Publisher | None = None
+        self.support: SupportServer | None = None
+        self.predicates: Any = None
+        self.filters: Any = None
+        self.state = State(draining=draining)
+        self._last_good: dict[str, list[Route]] = {}
+        self._errors: dict[str, str] = {}
+        self._published_digest = b""
+        self._built = False
+        self._pending: tuple[bytes, bytes, list[Route], list[table.Invalid], float] | None = None
+        self._next_publish = 0.0
+
+    # --- start-up --------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        self.init_signals()
+        try:
+            self.publisher = Publisher(self.instance)
+        except ShmError as e:
+            log.error("route supervisor cannot start: %s", e)
+            return EXIT_SHM
+        self.publisher.set_shutdown(self.draining)
+        self.adopt_published()
+        try:
+            self.build_registries()
+        except Exception:
+            log.exception("route supervisor cannot build the predicate and filter registries")
+            return EXIT_REGISTRY
+        if self.support_socket is not None:
+            try:
+                self.support = SupportServer(self.support_socket, lambda: self.state)
+                self.support.start()
+            except (OSError, ValueError) as e:
+                log.error("route supervisor cannot serve the support listener: %s", e)
+                return EXIT_SUPPORT
+        log.info("route supervisor for instance %s: sources %s", self.instance,
+                 ", ".join(s.name for s in self.sources) or "none")
+        try:
+            self.refresh(force=True)
+            return self.loop()
+        finally:
+            self.publisher.close()
+
+    def init_signals(self) -> None:
+        if self.pipe is None:
+            r, w = os.pipe()
+            for fd in (r, w):
+                fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+                os.set_inheritable(fd, False)
+            self.pipe = (r, w)
+        for s in self.SIGNALS:
+            signal.signal(s, self.signal)
+
+    def signal(self, sig: int, frame: Any) -> None:
+        if len(self.sig_queue) < 5:
+            self.sig_queue.append(sig)
+            self.wakeup()
+
+    def wakeup(self) -> None:
+        assert self.pipe is not None
+        try:
+            os.write(self.pipe[1], b".")
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.EINTR):
+                raise
+
+    def build_registries(self) -> None:
+        from skipperd.filters import make_registry as make_filters
+        from skipperd.predicates import make_registry as make_predicates
+
+        self.predicates = make_predicates()
+        self.filters = make_filters()
+
+    def adopt_published(self) -> None:
+        """Start from the table in shared memory (a restarted supervisor), so that /routes shows
+        it and an unchanged table is not published again."""
+        assert self.publisher is not None
+        current = self.publisher.current()
+        if current is None:
+            return
+        gen, payload = current
+        try:
+            routes, _ = decode_table(payload)
+        except CodecError as e:  # written by another version: replaced by the next publication
+            log.warning("the published route table (generation %d) is not readable: %s", gen, e)
+            return
+        self._published_digest = _digest(payload)
+        self.state = replace(self.state, generation=gen, routes=tuple(routes),
+                             updated_at=self.publisher.published_at())
+        log.info("continuing from route table generation %d (%d routes)", gen, len(routes))
+
+    # --- the loop --------------------------------------------------------------------------------
+
+    def loop(self) -> int:
+        next_tick = time.monotonic() + TICK
+        try:
+            while True:
+                sig = self.sig_queue.pop(0) if self.sig_queue else None
+                if sig is None:
+                    self.sleep(next_tick - time.monotonic())
+                    if time.monotonic() >= next_tick:
+                        next_tick = time.monotonic() + TICK
+                        self.refresh()
+                    continue
+                handler = getattr(self, "handle_" + self.SIG_NAMES.get(sig, ""), None)
+                if handler is None:
+                    log.info("ignoring unknown signal %s", sig)
+                    continue
+                handler()
+        except StopIteration:
+            return EXIT_OK
+
+    def sleep(self, timeout: float) -> None:
+        """Until the next tick or a signal (gunicorn's arbiter sleeps the same way)."""
+        assert self.pipe is not None
+        if timeout <= 0:
+            return
+        try:
+            ready = select.select([self.pipe[0]], [], [], timeout)
+            if ready[0]:
+                while os.read(self.pipe[0], 64):
+                    pass
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.EINTR):
+                raise
+
+    def handle_term(self) -> None:
+        log.info("route supervisor stopping (SIGTERM)")
+        raise StopIteration
+
+    def handle_int(self) -> None:
+        raise StopIteration
+
+    def handle_quit(self) -> None:
+        raise StopIteration
+
+    def handle_usr2(self) -> None:
+        assert self.publisher is not None
+        if not self.draining:
+            log.info("shutdown flag raised: the instance drains")
+        self.draining = True
+        self.publisher.set_shutdown(True)
+        self.state = replace(self.state, draining=True)
+
+    def handle_hup(self) -> None:
+        log.info("re-reading the route sources (SIGHUP)")
+        self.refresh(force=True)
+
+    # --- sources to table ------------------------------------------------------------------------
+
+    def refresh(self, force: bool = False) -> None:
+        """Poll the sources; rebuild and publish the table when their routes changed."""
+        t0 = time.monotonic()
+        changed = not self._built  # with no source at all, the first refresh builds the empty table
+        for src in self.sources:
+            if not (force or src.changed()):
+                continue
+            try:
+                routes = src.load()
+            except SourceError as e:
+                if self._errors.get(src.name) != e.reason:
+                    self._errors[src.name] = e.reason
+                    kept = len(self._last_good.get(src.name, ()))
+                    log.error("%s; keeping its last good routes (%d)", e, kept)
+                continue
+            if self._errors.pop(src.name, None) is not None:
+                log.info("%s loads again", src.name)
+            if self._last_good.get(src.name) != routes:
+                self._last_good[src.name] = routes
+                changed = True
+        if changed and all(s.name in self._last_good for s in self.sources):
+            try:
+                self.rebuild(t0)
+            except Exception:  # a bug in a spec must not take the published table with it
+                log.exception("building the route table failed; keeping generation %d", self.state.generation)
+        if self._pending is not None and time.monotonic() >= self._next_publish:
+            self.publish()
+        assert self.publisher is not None
+        self.publisher.collect()
+
+    def rebuild(self, t0: float) -> None:
+        loaded = [(s.name, self._last_good[s.name]) for s in self.sources]
+        result = table.build(loaded, self.predicates, self.filters)
+        self._built = True
+        for inv in result.invalid:
+            log.warning("invalid route %r from %s dropped: %s", inv.route_id, inv.source or "?", inv.reason)
+        payload = encode_table(result.routes, {})
+        digest = _digest(payload)
+        if digest == self._published_digest:
+            self._pending = None
+            self.state = replace(self.state, invalid=tuple(result.invalid))
+            log.info("route table unchanged (generation %d, %d routes, %d invalid)",
+                     self.state.generation, len(result.routes), len(result.invalid))
+            return
+        self._pending = (payload, digest, result.routes, result.invalid, t0)
+        self._next_publish = 0.0
+
+    def publish(self) -> None:
+        assert self.publisher is not None and self._pending is not None
+        payload, digest, routes, invalid, t0 = self._pending
+        try:
+            gen = self.publisher.publish(payload)
+        except ShmError as e:
+            log.error("publishing the route table failed, retrying in %.0fs: %s", PUBLISH_RETRY, e)
+            self._next_publish = time.monotonic() + PUBLISH_RETRY
+            return
+        latency = time.monotonic() - t0
+        self._pending = None
+        self._published_digest = digest
+        self.state = replace(self.state, generation=gen, routes=tuple(routes), invalid=tuple(invalid),
+                             updated_at=self.publisher.published_at(), update_latency=latency)
+        log.info("route table generation %d: %d routes (%d invalid), published in %.1f ms",
+                 gen, len(routes), len(invalid), latency * 1000)
+
+
+def _digest(payload: bytes) -> bytes:
+    return hashlib.blake2b(payload, digest_size=16).digest()
+
+
+def run_supervisor(settings: Settings, instance: str, support_socket: socket.socket | None,
+                   draining: bool = False) -> int:
+    """The route supervisor process; returns its exit code. The arbiter calls this in its child."""
+    return RouteSupervisor(settings, instance, support_socket, draining).run()
+
