@@ -1,0 +1,48 @@
+"""Built-in filters: specs that validate their arguments and create per-route instances.
+
+A filter instance is shared by every request of its route and holds no request state
+(../shared/STYLE.md §1). It defines ``request(ctx)`` and/or ``response(ctx)``; the routing
+table calls only the phases an instance defines, so a filter that has nothing to do in a phase
+leaves that method out and costs nothing there.
+
+``make_registry(options)`` builds the registry of built-in specs; nothing registers itself on
+import (STYLE §2). Names come from ``skipperd.names``.
+
+Implemented (Skipper semantics, docs/reference/filters.md upstream):
+
+* ``status(code)`` sets the response status;
+* ``inlineContent(text[, mime])`` serves ``text`` with status 200, the content type sniffed
+  like Go's ``http.DetectContentType`` when not given;
+* ``setRequestHeader(name, value)`` / ``setResponseHeader(name, value)`` set a header; the
+  value is a template whose ``${name}`` placeholders are resolved per request (path parameters,
+  ``request.header.X``, ``request.query.X``, ...). A value without ``${`` is a plain string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from skipperd.filters.base import FilterSpec
+from skipperd.filters.headers import SetRequestHeaderSpec, SetResponseHeaderSpec
+from skipperd.filters.inline import InlineContentSpec
+from skipperd.filters.status import StatusSpec
+from skipperd.registry import Registry
+
+
+@dataclass(frozen=True, slots=True)
+class FilterOptions:
+    """What built-in filters may need from the process; nothing yet."""
+
+
+def make_registry(options: FilterOptions | None = None) -> Registry[FilterSpec]:
+    """A fresh registry with every built-in filter spec."""
+    specs: list[FilterSpec] = [
+        StatusSpec(),
+        InlineContentSpec(),
+        SetRequestHeaderSpec(),
+        SetResponseHeaderSpec(),
+    ]
+    return Registry(specs)
+
+
+__all__ = ["FilterOptions", "make_registry"]
