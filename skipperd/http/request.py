@@ -19,7 +19,7 @@ class Request:
 
     __slots__ = (
         "method", "path", "raw_path", "query", "host", "headers", "remote_addr",
-        "proto", "version", "_cookies", "_query_params", "path_changed",
+        "proto", "version", "_cookies", "_query_params", "path_changed", "segment_random",
     )
 
     def __init__(
@@ -47,6 +47,8 @@ class Request:
         self._cookies: dict[str, str] | None = None
         self._query_params: dict[str, list[str]] | None = None
         self.path_changed = False
+        # TrafficSegment's one random number per request, drawn on first use (predicates/traffic.py).
+        self.segment_random: float | None = None
 
     def cookie(self, name: str) -> str | None:
         if self._cookies is None:

@@ -1,0 +1,106 @@
+"""Host and HostAny, and the host index key the routing table uses.
+
+``Host(rx)`` searches the request's Host header (port included) with a regular expression;
+``HostAny(h, ...)`` compares it for exact equality with any of its arguments. Both are
+case-sensitive, as in Skipper; ``-normalize-host`` is what makes routing case-insensitive.
+
+Index form. The Kubernetes converter writes a host as ``^(www[.]example[.]org[.]?(:[0-9]+)?)$``
+(several hosts as alternatives inside the group). For such a regexp, whose hosts are plain
+labels (letters, digits, ``-``, ``_``, and ``[.]``), "the regexp matches the Host header" is
+exactly "``normalize_host(header)`` is one of the hosts", where ``normalize_host`` strips a
+``:digits`` port and then one trailing dot. Instances expose those hosts as ``index_hosts`` with
+``index_exact = True``: the table serves them from a dict and never runs the regexp, which is
+compiled only if ``match`` is called directly. HostAny exposes the normalised forms of its
+arguments with ``index_exact = False``: the index narrows the candidates, the exact comparison
+still runs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from skipperd import names
+from skipperd.eskip.route import Arg
+from skipperd.http.request import Request
+from skipperd.predicates import args as A
+from skipperd.predicates.regexp import compile_re2
+
+_SUFFIX = "[.]?(:[0-9]+)?"
+_LABELS = re.compile(r"(?:[A-Za-z0-9_-]|\[\.\])+")
+
+
+def normalize_host(host: str) -> str:
+    """The host index key of a Host header: ``:digits`` port stripped, then one trailing dot."""
+    i = host.rfind(":")
+    if i >= 0:
+        port = host[i + 1:]
+        if port.isdigit() and port.isascii():
+            host = host[:i]
+    if host[-1:] == ".":
+        host = host[:-1]
+    return host
+
+
+def exact_hosts(rx: str) -> tuple[str, ...]:
+    """The hosts of a regexp in the converter's form, or ``()`` when it is not in that form."""
+    if not (rx.startswith("^(") and rx.endswith(")$")):
+        return ()
+    hosts = []
+    for alt in rx[2:-2].split("|"):
+        if not alt.endswith(_SUFFIX):
+            return ()
+        literal = alt[: -len(_SUFFIX)]
+        if not _LABELS.fullmatch(literal):
+            return ()
+        hosts.append(literal.replace("[.]", "."))
+    return tuple(hosts)
+
+
+class HostPredicate:
+    __slots__ = ("source", "index_hosts", "index_exact", "_rx")
+
+    def __init__(self, source: str, rx: re.Pattern[str] | None, hosts: tuple[str, ...]) -> None:
+        self.source = source
+        self.index_hosts = hosts
+        self.index_exact = bool(hosts)
+        self._rx = rx
+
+    def match(self, request: Request) -> bool:
+        rx = self._rx
+        if rx is None:
+            # Index form: valid by construction; compiled only when something asks outside the index.
+            rx = self._rx = compile_re2(names.HOST, self.source)
+        return rx.search(request.host) is not None
+
+
+class HostSpec:
+    name = names.HOST
+
+    def create(self, args: tuple[Arg, ...]) -> HostPredicate:
+        A.count(self.name, args, 1)
+        source = A.string(self.name, args[0], "regular expression")
+        hosts = exact_hosts(source)
+        if hosts:
+            return HostPredicate(source, None, hosts)
+        return HostPredicate(source, compile_re2(self.name, source), ())
+
+
+class HostAnyPredicate:
+    __slots__ = ("hosts", "index_hosts")
+
+    index_exact = False
+
+    def __init__(self, hosts: tuple[str, ...]) -> None:
+        self.hosts = frozenset(hosts)
+        self.index_hosts = tuple(dict.fromkeys(normalize_host(h) for h in hosts))
+
+    def match(self, request: Request) -> bool:
+        return request.host in self.hosts
+
+
+class HostAnySpec:
+    name = names.HOST_ANY
+
+    def create(self, args: tuple[Arg, ...]) -> HostAnyPredicate:
+        A.at_least_one(self.name, args)
+        return HostAnyPredicate(A.strings(self.name, args, "host"))

@@ -1,0 +1,159 @@
+"""Path, PathSubtree and PathRegexp.
+
+Path and PathSubtree are the tree predicates: the routing table consumes their ``pattern`` to
+place the route in its path tree (``skipperd.routing.matcher``) and never calls their ``match``
+per request. ``match`` still works on its own (Skipper's default trailing-slash behaviour), for
+callers outside the table.
+
+Patterns, as in Skipper (docs/reference/predicates.md, "Path"): the argument is cleaned like a URL
+path (leading slash added, ``//``, ``.`` and ``..`` resolved, a trailing slash kept); a segment
+``:name`` matches one non-empty segment; a last segment ``*name`` matches the rest of the path
+(non-empty); ``*`` or ``:`` elsewhere in a segment is an error, and so is a free wildcard that is
+not last. Captured values become path parameters; a free wildcard's value starts with ``/``.
+PathSubtree matches its path, the path with a trailing slash, and everything below; the part below
+is the parameter ``*`` (or the name of a trailing free wildcard), ``/`` for the path itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from skipperd import names
+from skipperd.eskip.route import Arg
+from skipperd.errors import InvalidArguments
+from skipperd.http.request import Request
+from skipperd.predicates import args as A
+from skipperd.predicates.regexp import compile_re2
+
+
+def clean_path(p: str) -> str:
+    """Skipper's ``httppath.Clean``: ``path.Clean`` that adds a leading and keeps a trailing slash."""
+    if p[:1] == "/" and "//" not in p and "/." not in p:
+        return p  # the common case: nothing to do, nothing allocated
+    if not p:
+        return "/"
+    out: list[str] = []
+    parts = p.split("/")
+    for s in parts:
+        if s == "" or s == ".":
+            continue
+        if s == "..":
+            if out:
+                out.pop()
+            continue
+        out.append(s)
+    last = parts[-1]
+    trailing = last == "" or last == "."
+    cleaned = "/" + "/".join(out)
+    if trailing and out:
+        cleaned += "/"
+    return cleaned
+
+
+WILDCARD = ":"
+CATCH_ALL = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class PathPattern:
+    """A Path or PathSubtree argument, parsed for the path tree.
+
+    ``segments`` are the path's segments after the leading slash: literal strings, ``":"`` for a
+    wildcard and a final ``"*"`` for a free wildcard; a trailing slash is a final ``""``. For a
+    subtree they are the base path, without trailing slash or free wildcard. ``names`` are the
+    wildcard names in order (``None`` for an unnamed ``:``, which captures nothing, as in Skipper);
+    ``rest`` names the free wildcard or the subtree parameter.
+    """
+
+    subtree: bool
+    segments: tuple[str, ...]
+    names: tuple[str | None, ...]
+    rest: str | None
+    _rx: list[re.Pattern[str]] = field(default_factory=list, compare=False, repr=False)
+
+    def regex(self) -> re.Pattern[str]:
+        """The equivalent regular expression, compiled on first use (the table never needs it)."""
+        if not self._rx:
+            parts = []
+            for s in self.segments:
+                parts.append("[^/]+" if s == WILDCARD else ".+" if s == CATCH_ALL else re.escape(s))
+            body = "/".join(parts)
+            if self.subtree:
+                self._rx.append(re.compile(f"/{body}(?:/.*)?" if parts else "/.*"))
+            else:
+                self._rx.append(re.compile("/" + body))
+        return self._rx[0]
+
+
+def parse_pattern(name: str, arg: str, subtree: bool) -> PathPattern:
+    segs = clean_path(arg)[1:].split("/")
+    out: list[str] = []
+    wild_names: list[str | None] = []
+    rest: str | None = None
+    last = len(segs) - 1
+    for i, s in enumerate(segs):
+        if s[:1] == WILDCARD:
+            out.append(WILDCARD)
+            wild_names.append(s[1:] or None)
+        elif s[:1] == CATCH_ALL:
+            if i != last:
+                raise InvalidArguments(name, f"free wildcard param should be last: {arg!r}")
+            out.append(CATCH_ALL)
+            rest = s[1:] or "*"
+        elif WILDCARD in s or CATCH_ALL in s:
+            raise InvalidArguments(name, f"'*' or ':' in the middle of path segment {s!r} in {arg!r}")
+        else:
+            out.append(s)
+    if subtree:
+        if out and out[-1] == CATCH_ALL:
+            out.pop()
+        else:
+            rest = "*"
+        if out and out[-1] == "":
+            out.pop()
+    return PathPattern(subtree, tuple(out), tuple(wild_names), rest)
+
+
+class PathPredicate:
+    __slots__ = ("pattern",)
+
+    def __init__(self, pattern: PathPattern) -> None:
+        self.pattern = pattern
+
+    def match(self, request: Request) -> bool:
+        return self.pattern.regex().fullmatch(clean_path(request.path)) is not None
+
+
+class PathSpec:
+    name = names.PATH
+    subtree = False
+
+    def create(self, args: tuple[Arg, ...]) -> PathPredicate:
+        A.count(self.name, args, 1)
+        return PathPredicate(parse_pattern(self.name, A.string(self.name, args[0], "path"), self.subtree))
+
+
+class PathSubtreeSpec(PathSpec):
+    name = names.PATH_SUBTREE
+    subtree = True
+
+
+class PathRegexpPredicate:
+    """Matches the cleaned path (Skipper matches ``httppath.Clean(r.URL.Path)``)."""
+
+    __slots__ = ("rx",)
+
+    def __init__(self, rx: re.Pattern[str]) -> None:
+        self.rx = rx
+
+    def match(self, request: Request) -> bool:
+        return self.rx.search(clean_path(request.path)) is not None
+
+
+class PathRegexpSpec:
+    name = names.PATH_REGEXP
+
+    def create(self, args: tuple[Arg, ...]) -> PathRegexpPredicate:
+        A.count(self.name, args, 1)
+        return PathRegexpPredicate(compile_re2(self.name, A.string(self.name, args[0], "regular expression")))
