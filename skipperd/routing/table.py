@@ -1,0 +1,56 @@
+"""The route table a worker serves from: runtime routes and their matcher, built in one go."""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+from skipperd.eskip.route import Route
+from skipperd.filters.base import FilterSpec
+from skipperd.http.request import Request
+from skipperd.predicates.base import PredicateSpec
+from skipperd.registry import Registry
+from skipperd.routing.cache import SpecCache
+from skipperd.routing.compile import InvalidRouteReport, compile_routes
+from skipperd.routing.matcher import Matcher
+from skipperd.routing.route import RuntimeRoute
+
+
+class RouteTable:
+    """Immutable once built; a worker swaps whole tables between requests."""
+
+    __slots__ = ("routes", "_by_id", "_matcher")
+
+    def __init__(self, routes: Sequence[RuntimeRoute], ignore_trailing_slash: bool = False) -> None:
+        self.routes: tuple[RuntimeRoute, ...] = tuple(routes)
+        self._by_id = {r.id: r for r in self.routes}
+        self._matcher = Matcher(self.routes, ignore_trailing_slash)
+
+    def match(self, request: Request) -> tuple[RuntimeRoute, dict[str, str]] | None:
+        """The route for ``request`` and its path parameters, or ``None`` when none matches."""
+        return self._matcher.match(request)
+
+    def get(self, route_id: str) -> RuntimeRoute | None:
+        return self._by_id.get(route_id)
+
+    def __len__(self) -> int:
+        return len(self.routes)
+
+    def __iter__(self) -> Iterator[RuntimeRoute]:
+        return iter(self.routes)
+
+
+def build_table(routes: Sequence[Route], predicates: Registry[PredicateSpec], filters: Registry[FilterSpec],
+                cache: SpecCache | None = None, *,
+                ignore_trailing_slash: bool = False) -> tuple[RouteTable, list[InvalidRouteReport]]:
+    """Compile ``routes`` (invalid ones dropped and reported) and index them for matching.
+
+    Pass the worker's long-lived ``cache`` so that unchanged routes reuse their spec instances;
+    what the new table does not use is dropped from it.
+    """
+    if cache is None:
+        cache = SpecCache()
+    cache.use(predicates, filters)
+    cache.begin()
+    compiled, reports = compile_routes(routes, predicates, filters, cache)
+    cache.prune()
+    return RouteTable(compiled, ignore_trailing_slash), reports
