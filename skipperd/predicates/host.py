@@ -6,9 +6,9 @@ case-sensitive, as in Skipper; ``-normalize-host`` is what makes routing case-in
 
 Index form. The Kubernetes converter writes a host as ``^(www[.]example[.]org[.]?(:[0-9]+)?)$``
 (several hosts as alternatives inside the group). For such a regexp, whose hosts are plain
-labels (letters, digits, ``-``, ``_``, and ``[.]``), "the regexp matches the Host header" is
-exactly "``normalize_host(header)`` is one of the hosts", where ``normalize_host`` strips a
-``:digits`` port and then one trailing dot. Instances expose those hosts as ``index_hosts`` with
+labels (letters, digits, ``-``, ``_``, and ``[.]``, not ending in a dot), "the regexp matches the
+Host header" is exactly "``normalize_host(header)`` is one of the hosts", where
+``normalize_host`` strips a ``:digits`` port and then one trailing dot. Instances expose those hosts as ``index_hosts`` with
 ``index_exact = True``: the table serves them from a dict and never runs the regexp, which is
 compiled only if ``match`` is called directly. HostAny exposes the normalised forms of its
 arguments with ``index_exact = False``: the index narrows the candidates, the exact comparison
@@ -50,7 +50,8 @@ def exact_hosts(rx: str) -> tuple[str, ...]:
         if not alt.endswith(_SUFFIX):
             return ()
         literal = alt[: -len(_SUFFIX)]
-        if not _LABELS.fullmatch(literal):
+        # A host ending in a dot cannot be told from its normalised form (the dot is stripped).
+        if not _LABELS.fullmatch(literal) or literal.endswith("[.]"):
             return ()
         hosts.append(literal.replace("[.]", "."))
     return tuple(hosts)
