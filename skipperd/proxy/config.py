@@ -1,0 +1,46 @@
+"""The proxy's view of the settings, computed once per worker (no per-request dicts of settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from skipperd import config
+from skipperd.config import Settings
+from skipperd.proxy.forwarded import Forwarded
+
+#: Waits that Skipper does not bound (a backend's body after its head) still need a deadline.
+FOREVER = 1e9
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyConfig:
+    preserve_host: bool = False
+    default_status: int = 404
+    max_loopbacks: int = 9
+    connect_timeout: float = 60.0
+    header_timeout: float = 60.0
+    idle_timeout_backend: float = 60.0
+    idle_conns_num: int = 64
+    disable_keepalives: bool = False
+    max_content_length: int = 0
+    read_timeout: float = 300.0          # client body, between two reads
+    write_timeout: float = 60.0          # client, per write
+    forwarded: Forwarded | None = None
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> "ProxyConfig":
+        _, port = config.parse_address(s.address)
+        return cls(
+            preserve_host=s.proxy_preserve_host,
+            default_status=s.default_http_status,
+            max_loopbacks=s.max_loopbacks,
+            connect_timeout=s.timeout_backend,
+            header_timeout=s.response_header_timeout_backend,
+            idle_timeout_backend=s.idle_timeout_backend,
+            idle_conns_num=s.idle_conns_num,
+            disable_keepalives=s.disable_http_keepalives,
+            max_content_length=s.max_content_length,
+            read_timeout=s.read_timeout_server,
+            write_timeout=s.write_timeout_server,
+            forwarded=Forwarded.create(s.forwarded_headers, s.forwarded_headers_exclude_cidrs, port),
+        )

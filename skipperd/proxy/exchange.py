@@ -1,0 +1,51 @@
+"""One request/response exchange on a client connection, as the worker hands it to the proxy."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from skipperd.http.request import Request
+from skipperd.proxy.netio import Channel
+
+
+class BodySource(Protocol):
+    """The client's request body, streamed in bounded pieces (the worker implements it).
+
+    ``length`` is the Content-Length, ``-1`` for a chunked body. ``read()`` returns the next
+    piece, ``b""`` at the end; on the first read of a request that expects ``100 Continue`` it
+    sends the interim response. It raises ``RequestBodyError`` for a body that is too large,
+    malformed, cut short or too slow.
+    """
+
+    length: int
+    chunked: bool
+    complete: bool
+
+    def read(self) -> bytes: ...
+
+    def buffered(self) -> bytes:
+        """The body bytes that arrived with the head, taken without reading or sending 100 Continue."""
+        ...
+
+    def reusable_after_response(self) -> bool:
+        """Whether the connection can carry another request although the body was not read whole."""
+        ...
+
+
+class Exchange:
+    __slots__ = ("request", "client", "body", "head", "http10", "keep_alive", "conn_opts",
+                 "status", "sent", "route_id", "head_sent")
+
+    def __init__(self, request: Request, client: Channel, body: BodySource | None, keep_alive: bool,
+                 http10: bool = False, conn_opts: frozenset[str] | None = None) -> None:
+        self.request = request
+        self.client = client
+        self.body = body
+        self.head = request.method == "HEAD"
+        self.http10 = http10
+        self.keep_alive = keep_alive
+        self.conn_opts = conn_opts      # header names the client's Connection header listed
+        self.status = 0
+        self.sent = 0                   # response body bytes sent
+        self.route_id = ""
+        self.head_sent = False

@@ -1,0 +1,185 @@
+"""The request path: route → request filters → backend → response filters → client.
+
+``Proxy.serve(exchange, table)`` follows Skipper's ``proxy.do``:
+
+* no route: ``-default-http-status`` (404);
+* request filters run in order; one that serves a response (``ctx.serve``) ends the request
+  phase, and only the filters run so far see the response, in reverse order;
+* shunt: the response a filter served, else an empty 404; loopback: the possibly modified
+  request is matched again, at most ``-max-loopbacks`` times (500 past that); network and LB
+  backends: ``upstream.Upstream``;
+* every response gets ``Server: Skipper`` unless it has a Server field, then the response
+  filters run; errors skip them (Skipper runs only error-handling filters, none built yet) and
+  are answered with the status text as plain text.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Sequence
+
+from skipperd.eskip.route import BackendType
+from skipperd.http.context import FilterContext
+from skipperd.http.response import Response
+from skipperd.proxy.config import ProxyConfig
+from skipperd.proxy.errors import ConnectError, ProxyError, RequestBodyError
+from skipperd.proxy.exchange import Exchange
+from skipperd.proxy.lb import Random, RoundRobin, make_selector
+from skipperd.proxy.pool import Pools
+from skipperd.proxy.respond import SERVER, error_response, send_local
+from skipperd.proxy.upstream import Upstream
+
+log = logging.getLogger("skipperd.proxy")
+
+_NETWORK = BackendType.NETWORK
+_LB = BackendType.LB
+_SHUNT = BackendType.SHUNT
+_LOOPBACK = BackendType.LOOPBACK
+_SERVER_ITEM = ("server", "Server", SERVER)
+
+
+class _NotFound(ProxyError):
+    """No route matched: answered quietly, as Skipper logs it at debug level only."""
+
+
+class Proxy:
+    __slots__ = ("cfg", "pools", "upstream", "stopping", "_selectors", "_not_found")
+
+    def __init__(self, cfg: ProxyConfig, pools: Pools | None = None) -> None:
+        self.cfg = cfg
+        self.pools = pools if pools is not None else Pools(cfg.idle_conns_num, cfg.idle_timeout_backend)
+        self.upstream = Upstream(cfg, self.pools)
+        self.stopping = False  # graceful stop: responses say Connection: close
+        # LB state per backend (BackendKey: equal for routes with the same endpoints), per worker.
+        self._selectors: dict[Any, RoundRobin | Random] = {}
+        self._not_found = _NotFound(cfg.default_status, "route not found")
+
+    def table_changed(self) -> None:
+        if len(self._selectors) > 10000:
+            self._selectors.clear()
+
+    def serve(self, ex: Exchange, table: Any) -> None:
+        """Answer one exchange. ``ClientGone``/``UpstreamBroken`` mean: drop the client connection."""
+        try:
+            resp = self._route(ex, table, 0)
+        except _NotFound as e:
+            resp = error_response(e.status)
+        except ProxyError as e:
+            self._log_error(ex, e.status, e.reason)
+            resp = error_response(e.status)
+        except RequestBodyError as e:
+            self._log_error(ex, e.status, e.reason)
+            ex.keep_alive = False
+            resp = error_response(e.status)
+        if self.stopping:
+            ex.keep_alive = False
+        if resp.stream is None:
+            send_local(ex, resp, self.cfg.write_timeout)
+        else:
+            self.upstream.send_response(ex, resp)
+
+    def _route(self, ex: Exchange, table: Any, loops: int) -> Response:
+        req = ex.request
+        m = table.match(req) if table is not None else None
+        if m is None:
+            raise self._not_found
+        route, params = m
+        ex.route_id = route.id
+        ctx = FilterContext(req, params, route.id)
+        rfs = route.request_filters
+        i = 0
+        for f in rfs:
+            f(ctx)
+            if ctx.served:
+                break
+            i += 1
+        if ctx.served:
+            resp = ctx.response
+            assert resp is not None
+            response_filters = _served_response_filters(route, i)
+        else:
+            response_filters = route.response_filters
+            backend = route.backend
+            t = backend.type
+            if t is _NETWORK:
+                pool, host = self.upstream.endpoint(backend.endpoints[0].key)
+                resp = self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
+            elif t is _LB:
+                resp = self._forward_lb(ex, ctx, backend)
+            elif t is _SHUNT:
+                resp = ctx.response or Response(404)
+            elif t is _LOOPBACK:
+                if loops >= self.cfg.max_loopbacks:
+                    raise ProxyError(500, f"max loopbacks reached after route {route.id}")
+                resp = self._route(ex, table, loops + 1)
+            else:
+                raise ProxyError(500, f"route {route.id}: {t.value} backends are not supported yet")
+        stream = resp.stream
+        if stream is not None:
+            if not stream.has_server:
+                resp.headers.raw().append(_SERVER_ITEM)
+                stream.has_server = True
+        elif "server" not in resp.headers:
+            resp.headers.raw().append(_SERVER_ITEM)
+        if response_filters:
+            ctx.response = resp
+            for f in response_filters:
+                f(ctx)
+            final = ctx.response
+            if final is not resp and final is not None:
+                if stream is not None and final.stream is None:
+                    stream.close()  # a filter replaced the proxied response
+                resp = final
+        return resp
+
+    def _outgoing_host(self, ctx: FilterContext, endpoint_host: str) -> str:
+        if ctx.outgoing_host:
+            return ctx.outgoing_host
+        if self.cfg.preserve_host and ctx.request.host:
+            return ctx.request.host
+        return endpoint_host
+
+    def _forward_lb(self, ex: Exchange, ctx: FilterContext, backend: Any) -> Response:
+        endpoints = backend.endpoints
+        if not endpoints:
+            raise ProxyError(502, "no endpoints")
+        selector = self._selectors.get(backend.key)
+        if selector is None:
+            selector = self._selectors[backend.key] = make_selector(backend.algorithm, len(endpoints))
+        i = selector.pick(endpoints)
+        pool, host = self.upstream.endpoint(endpoints[i].key)
+        try:
+            return self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
+        except ConnectError:
+            # As Skipper: a dial error on an LB backend is retried on another endpoint when
+            # there is no body that may have been consumed.
+            if len(endpoints) < 2 or ex.body is not None:
+                raise
+        pool, host = self.upstream.endpoint(endpoints[(i + 1) % len(endpoints)].key)
+        return self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
+
+    def _log_error(self, ex: Exchange, status: int, reason: str) -> None:
+        if log.isEnabledFor(logging.ERROR):
+            r = ex.request
+            log.error('error while proxying, route %s, status %d: %s, remote host: %s, request: "%s %s", host: %s',
+                      ex.route_id or "-", status, reason, r.remote_addr, r.method, r.raw_path, r.host)
+
+
+def _served_response_filters(route: Any, i: int) -> Sequence[Callable[[FilterContext], None]]:
+    """The response phases of the filters up to the one that served, in reverse order.
+
+    The runtime route lists request and response phases separately; its ``filters`` (the
+    instances in route order) tell which response phases belong to filters that ran.
+    """
+    instances = getattr(route, "filters", None)
+    rfs = route.request_filters
+    inst = getattr(rfs[i], "__self__", None) if i < len(rfs) else None
+    if instances is None or inst is None:
+        return route.response_filters  # type: ignore[no-any-return]
+    k = next((n for n, f in enumerate(instances) if f is inst), len(instances) - 1)
+    out = []
+    for f in reversed(instances[:k + 1]):
+        phase = getattr(f, "response", None)
+        if phase is not None:
+            out.append(phase)
+    return out

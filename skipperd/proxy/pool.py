@@ -1,0 +1,196 @@
+"""Per-endpoint pools of kept-alive backend connections (../shared/STYLE.md §9).
+
+One ``Pool`` per ``(scheme, host, port)`` and worker, a LIFO stack: the connection used last is
+reused first, so that idle ones age at the bottom and are the ones the backend closes. At
+checkout a connection is dropped when it idled longer than ``-idle-timeout-backend`` or when
+input arrived while it idled (the backend closed it: ``Channel.input_pending``, noticed by the
+channel's read watcher at no per-request cost). A connection that died unnoticed shows itself on
+use; the caller retries body-less requests once on a new connection (``upstream.py``).
+
+``UpstreamConn`` is the httptools protocol of one backend connection: its response parser is
+created once and reused for every response on the connection.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import httptools
+
+from skipperd.http.headers import Headers
+from skipperd.proxy import netio
+from skipperd.http.fields import header_name
+
+
+class PoolKey(NamedTuple):
+    scheme: str
+    host: str
+    port: int
+
+
+class UpstreamConn:
+    """A backend connection and the state of the response being read from it."""
+
+    __slots__ = ("ch", "key", "parser", "items", "status", "head_done", "done", "body",
+                 "keep_alive", "chunked", "length", "has_date", "has_server", "idle_since",
+                 "reused", "conn_tokens")
+
+    def __init__(self, ch: netio.Channel, key: PoolKey) -> None:
+        self.ch = ch
+        self.key = key
+        self.parser = httptools.HttpResponseParser(self)
+        self.idle_since = 0.0
+        self.reused = False
+        self.reset()
+
+    def reset(self) -> None:
+        self.items: list[tuple[str, str, str]] = []
+        self.status = 0
+        self.head_done = False
+        self.done = False
+        self.body: list[bytes] = []
+        self.keep_alive = False
+        self.chunked = False
+        self.length = -1
+        self.has_date = False
+        self.has_server = False
+        self.conn_tokens: list[str] | None = None
+
+    def new_parser(self) -> None:
+        """After a response without the body its head announced (HEAD): llhttp would wait for it."""
+        self.parser = httptools.HttpResponseParser(self)
+
+    # --- httptools callbacks -------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        if self.status:  # the final response after an interim one (100 Continue)
+            self.reset()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        lower, canon = header_name(name)
+        v = value.decode("latin-1")
+        self.items.append((lower, canon, v))
+        if lower in _SPECIAL:
+            if lower == "content-length":
+                try:
+                    self.length = int(v)
+                except ValueError:
+                    pass
+            elif lower == "transfer-encoding":
+                self.chunked = "chunked" in v.lower()
+            elif lower == "date":
+                self.has_date = True
+            elif lower == "server":
+                self.has_server = True
+            elif lower == "connection":
+                if self.conn_tokens is None:
+                    self.conn_tokens = []
+                self.conn_tokens.append(v)
+
+    def on_headers_complete(self) -> None:
+        p = self.parser
+        self.status = p.get_status_code()
+        self.keep_alive = p.should_keep_alive()
+        self.head_done = True
+
+    def on_body(self, data: bytes) -> None:
+        self.body.append(data)
+
+    def on_message_complete(self) -> None:
+        self.done = True
+        # llhttp knows after the whole message whether the connection stays usable.
+        self.keep_alive = self.keep_alive and self.parser.should_keep_alive()
+
+    def headers(self) -> Headers:
+        return Headers(self.items)
+
+    def close(self) -> None:
+        self.ch.close()
+
+
+_SPECIAL = frozenset({"content-length", "transfer-encoding", "date", "server", "connection"})
+
+
+class Pool:
+    __slots__ = ("key", "idle", "max_idle", "idle_timeout")
+
+    def __init__(self, key: PoolKey, max_idle: int, idle_timeout: float) -> None:
+        self.key = key
+        self.idle: list[UpstreamConn] = []
+        self.max_idle = max_idle
+        self.idle_timeout = idle_timeout
+
+    def get(self) -> UpstreamConn | None:
+        idle = self.idle
+        if not idle:
+            return None
+        limit = netio.now() - self.idle_timeout
+        while idle:
+            conn = idle.pop()
+            if conn.ch.input_pending or conn.idle_since < limit or conn.ch.closed:
+                conn.close()
+                if conn.idle_since < limit:
+                    # LIFO: everything below is older still.
+                    for c in idle:
+                        c.close()
+                    idle.clear()
+                continue
+            conn.reused = True
+            return conn
+        return None
+
+    def put(self, conn: UpstreamConn) -> None:
+        if len(self.idle) >= self.max_idle or conn.ch.closed:
+            conn.close()
+            return
+        conn.idle_since = netio.now()
+        self.idle.append(conn)
+
+    def close_idle(self, older_than: float | None = None) -> int:
+        """Close idle connections (all, or those idle since before ``older_than``)."""
+        keep: list[UpstreamConn] = []
+        closed = 0
+        for c in self.idle:
+            if older_than is None or c.idle_since < older_than or c.ch.input_pending:
+                c.close()
+                closed += 1
+            else:
+                keep.append(c)
+        self.idle = keep
+        return closed
+
+
+class Pools:
+    """All pools of a worker, by endpoint."""
+
+    __slots__ = ("_pools", "max_idle", "idle_timeout")
+
+    def __init__(self, max_idle: int, idle_timeout: float) -> None:
+        self._pools: dict[PoolKey, Pool] = {}
+        self.max_idle = max_idle
+        self.idle_timeout = idle_timeout
+
+    def pool(self, key: PoolKey) -> Pool:
+        p = self._pools.get(key)
+        if p is None:
+            p = self._pools[key] = Pool(key, self.max_idle, self.idle_timeout)
+        return p
+
+    def close_expired(self) -> int:
+        """Run every ``-close-idle-conns-period``: drop connections idle past the timeout."""
+        limit = netio.now() - self.idle_timeout
+        n = 0
+        for key in list(self._pools):
+            p = self._pools[key]
+            n += p.close_idle(limit)
+            if not p.idle:
+                del self._pools[key]
+        return n
+
+    def close_all(self) -> None:
+        for p in self._pools.values():
+            p.close_idle()
+        self._pools.clear()
+
+    def idle_count(self) -> int:
+        return sum(len(p.idle) for p in self._pools.values())

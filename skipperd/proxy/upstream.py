@@ -1,0 +1,312 @@
+"""Forwarding one request to a network endpoint and streaming the response back.
+
+``Upstream.forward`` checks a connection out of the endpoint's pool (or connects), sends the
+request head (with the body's first piece when it came with the head), streams the rest of the
+body in bounded pieces (re-chunked when the client sent it chunked), and reads the response head
+with the connection's reused httptools parser. ``Upstream.send_response`` writes the (filtered)
+head with the first body piece in one write and streams the rest: ``Content-Length`` bodies pass
+through, chunked ones are re-chunked, bodies delimited by the backend closing its connection are
+chunked for HTTP/1.1 clients and sent until close to HTTP/1.0 ones.
+
+A pooled connection that the backend closed while it idled fails on use, before any byte of
+the response: a request without a body is then sent once more on a new connection.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from urllib.parse import quote
+
+import httptools
+
+from skipperd.http.context import FilterContext
+from skipperd.http.response import Response
+from skipperd.proxy import netio
+from skipperd.proxy.config import FOREVER, ProxyConfig
+from skipperd.proxy.errors import ClientGone, ConnectError, ProxyError, RequestBodyError
+from skipperd.proxy.exchange import BodySource, Exchange
+from skipperd.proxy.hop import HOP_BY_HOP, connection_options
+from skipperd.proxy.pool import Pool, PoolKey, Pools, UpstreamConn
+from skipperd.proxy.respond import connection_line, date_line, encode_head, no_body_status, send, status_line
+
+RECV_SIZE = 65536
+_CHUNK_END = b"0\r\n\r\n"
+#: Request fields never forwarded as received: hop-by-hop ones, Host (written from the outgoing
+#: host) and Expect (skipperd answers 100-continue itself and streams the body).
+_REQUEST_SKIP = HOP_BY_HOP | {"host", "expect"}
+_SAFE_PATH = "/:@!$&'()*+,;=-._~"
+_CONNECT_FAILED = (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ECONNRESET,
+                   errno.EADDRNOTAVAIL, errno.ENETDOWN, errno.EHOSTDOWN)
+
+
+class _Stale(Exception):
+    """A reused connection failed before any response byte: send the request again."""
+
+
+class UpstreamBroken(Exception):
+    """The backend failed after the response head went to the client: abort the client connection."""
+
+
+def _chunk(data: bytes) -> bytes:
+    return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+def host_port(scheme: str, host: str, port: int) -> str:
+    h = f"[{host}]" if ":" in host else host
+    if (scheme == "http" and port == 80) or (scheme == "https" and port == 443):
+        return h
+    return f"{h}:{port}"
+
+
+class Upstream:
+    __slots__ = ("cfg", "pools", "_endpoints")
+
+    def __init__(self, cfg: ProxyConfig, pools: Pools) -> None:
+        self.cfg = cfg
+        self.pools = pools
+        # (scheme, host, port) -> (pool, "host:port" for the Host header)
+        self._endpoints: dict[tuple[str, str, int], tuple[Pool, str]] = {}
+
+    def endpoint(self, key: tuple[str, str, int]) -> tuple[Pool, str]:
+        """The pool of an endpoint ``(scheme, host, port)`` and its Host header value."""
+        ep = self._endpoints.get(key)
+        if ep is None:
+            if len(self._endpoints) > 10000:
+                self._endpoints.clear()
+            scheme, host, port = key
+            ep = self._endpoints[key] = (self.pools.pool(PoolKey(scheme, host, port)),
+                                         host_port(scheme, host, port))
+        return ep
+
+    # --- request ---------------------------------------------------------------------------------
+
+    def request_head(self, ex: Exchange, ctx: FilterContext, host: str, chunked: bool) -> bytes:
+        req = ctx.request
+        target = quote(req.path, safe=_SAFE_PATH) if req.path_changed else req.raw_path
+        if req.query:
+            target = f"{target}?{req.query}"
+        parts = [f"{req.method} {target} HTTP/1.1\r\nHost: {host}\r\n"]
+        extra = ex.conn_opts
+        for lower, name, value in req.headers.raw():
+            if lower in _REQUEST_SKIP or (extra is not None and lower in extra):
+                continue
+            parts.append(f"{name}: {value}\r\n")
+        if chunked:
+            parts.append("Transfer-Encoding: chunked\r\n")
+        if self.cfg.disable_keepalives:
+            parts.append("Connection: close\r\n")
+        parts.append("\r\n")
+        return encode_head("".join(parts))
+
+    def connect(self, key: PoolKey) -> UpstreamConn:
+        if key.scheme != "http":
+            # TODO(issue: TLS to backends): https endpoints need an SSL channel.
+            raise ConnectError(502, f"{key.scheme} backends are not supported yet: {key.host}:{key.port}")
+        try:
+            ch = netio.connect(key.host, key.port, self.cfg.connect_timeout)
+        except netio.IOTimeout:
+            raise ConnectError(504, f"connect to {key.host}:{key.port} timed out") from None
+        except socket.gaierror as e:
+            raise ConnectError(502, f"cannot resolve {key.host}: {e}") from None
+        except OSError as e:
+            raise ConnectError(502, f"connect to {key.host}:{key.port}: {e.strerror or e}") from None
+        return UpstreamConn(ch, key)
+
+    def forward(self, ex: Exchange, ctx: FilterContext, pool: Pool, host: str) -> Response:
+        """Send the request to the pool's endpoint; the response head, its body still to stream."""
+        body = ex.body
+        chunked = body is not None and body.chunked
+        head = self.request_head(ex, ctx, host, chunked)
+        conn = None if self.cfg.disable_keepalives else pool.get()
+        if conn is None:
+            conn = self.connect(pool.key)
+        try:
+            try:
+                self._exchange(conn, head, body, retry=conn.reused and body is None)
+            except _Stale:
+                conn.close()
+                conn = self.connect(pool.key)
+                self._exchange(conn, head, body, retry=False)
+        except BaseException:
+            conn.close()
+            raise
+        resp = Response(conn.status, conn.headers())
+        resp.stream = conn
+        return resp
+
+    def _exchange(self, conn: UpstreamConn, head: bytes, body: BodySource | None, retry: bool) -> None:
+        conn.reset()
+        ch = conn.ch
+        timeout = self.cfg.header_timeout
+        try:
+            if body is None:
+                ch.send_all(head, timeout, "write to backend")
+            else:
+                self._send_body(ch, head, body, timeout)
+        except netio.IOTimeout:
+            raise ProxyError(504, "write to backend timed out") from None
+        except OSError as e:
+            if retry:
+                raise _Stale() from None
+            if body is None:
+                raise ProxyError(503, f"write to backend: {e.strerror or e}") from None
+            # The backend may have answered early (413 ...) and closed: read what it said.
+        self._read_head(conn, retry)
+
+    def _send_body(self, ch: netio.Channel, head: bytes, body: BodySource, timeout: float) -> None:
+        first = body.buffered()
+        if body.chunked:
+            ch.send_all(head + _chunk(first) if first else head, timeout, "write to backend")
+            while True:
+                piece = body.read()
+                if not piece:
+                    ch.send_all(_CHUNK_END, timeout, "write to backend")
+                    return
+                ch.send_all(_chunk(piece), timeout, "write to backend")
+        ch.send_all(head + first if first else head, timeout, "write to backend")
+        while True:
+            piece = body.read()
+            if not piece:
+                return
+            ch.send_all(piece, timeout, "write to backend")
+
+    def _read_head(self, conn: UpstreamConn, retry: bool) -> None:
+        ch = conn.ch
+        parser = conn.parser
+        timeout = self.cfg.header_timeout
+        got = False
+        while True:
+            try:
+                data = ch.recv_after_wait(RECV_SIZE, timeout, "backend response header")
+            except netio.IOTimeout:
+                raise ProxyError(504, "timeout waiting for the backend's response header") from None
+            except OSError as e:
+                if retry and not got:
+                    raise _Stale() from None
+                raise ProxyError(503, f"reading the backend response: {e.strerror or e}") from None
+            if not data:
+                if retry and not got:
+                    raise _Stale()
+                raise ProxyError(503, "the backend closed the connection before responding")
+            got = True
+            try:
+                parser.feed_data(data)
+            except httptools.HttpParserUpgrade:
+                # TODO(issue: upgrade tunnel): 101 Switching Protocols needs the tunnel.
+                raise ProxyError(503, "backend switched protocols; upgrades are not supported yet") from None
+            except httptools.HttpParserError as e:
+                raise ProxyError(503, f"malformed backend response: {e}") from None
+            if conn.head_done:
+                if conn.status >= 200:
+                    return
+                # An interim response (100 Continue ...): the final one follows.
+                if not conn.done:
+                    raise ProxyError(503, "malformed interim response from the backend")
+                conn.head_done = False
+
+    # --- response --------------------------------------------------------------------------------
+
+    def release(self, conn: UpstreamConn, reusable: bool) -> None:
+        if reusable and not self.cfg.disable_keepalives:
+            self.pools.pool(conn.key).put(conn)
+        else:
+            conn.close()
+
+    def send_response(self, ex: Exchange, resp: Response) -> None:
+        conn: UpstreamConn = resp.stream
+        try:
+            self._send_response(ex, resp, conn)
+        except BaseException:
+            conn.close()
+            raise
+
+    def _send_response(self, ex: Exchange, resp: Response, conn: UpstreamConn) -> None:
+        timeout = self.cfg.write_timeout
+        status = resp.status
+        parts = [status_line(status)]
+        extra = connection_options(conn.conn_tokens) if conn.conn_tokens else None
+        for lower, name, value in resp.headers.raw():
+            if lower in HOP_BY_HOP or (extra is not None and lower in extra):
+                continue
+            parts.append(f"{name}: {value}\r\n")
+        if not conn.has_date:
+            parts.append(date_line())
+        no_body = ex.head or no_body_status(conn.status)
+        chunk_out = False
+        if not no_body and (conn.chunked or conn.length < 0):
+            if ex.http10:
+                ex.keep_alive = False  # delimited by closing the connection
+            else:
+                chunk_out = True
+                parts.append("Transfer-Encoding: chunked\r\n")
+        body = ex.body
+        if ex.keep_alive and body is not None and not body.complete and not body.reusable_after_response():
+            ex.keep_alive = False
+        parts.append(connection_line(ex))
+        parts.append("\r\n")
+        head = encode_head("".join(parts))
+        ex.status = status
+        ex.head_sent = True
+        if no_body:
+            if ex.head:
+                conn.new_parser()  # llhttp would wait for the body the head announced
+                reusable = conn.keep_alive
+            else:
+                reusable = conn.done and conn.keep_alive
+            send(ex, head, timeout)
+            self.release(conn, reusable)
+            return
+
+        pieces = conn.body
+        first = b"".join(pieces) if len(pieces) != 1 else pieces[0]
+        pieces.clear()
+        sent = len(first)
+        if chunk_out:
+            data = head + _chunk(first) if first else head
+            if conn.done:
+                data += _CHUNK_END
+        else:
+            data = head + first
+        send(ex, data, timeout)
+
+        ch = conn.ch
+        parser = conn.parser
+        until_close = not conn.chunked and conn.length < 0
+        while not conn.done:
+            try:
+                data = ch.recv(RECV_SIZE, FOREVER, "backend body")
+            except OSError as e:
+                ex.sent = sent
+                raise UpstreamBroken(f"reading the backend body: {e.strerror or e}") from None
+            if not data:
+                if until_close:
+                    conn.done = True
+                    conn.keep_alive = False
+                    if chunk_out:
+                        send(ex, _CHUNK_END, timeout)
+                    break
+                ex.sent = sent
+                raise UpstreamBroken("the backend closed the connection in the middle of the body")
+            try:
+                parser.feed_data(data)
+            except httptools.HttpParserError as e:
+                ex.sent = sent
+                raise UpstreamBroken(f"malformed backend body: {e}") from None
+            if not pieces:
+                if conn.done and chunk_out:
+                    send(ex, _CHUNK_END, timeout)
+                continue
+            out = b"".join(pieces) if len(pieces) != 1 else pieces[0]
+            pieces.clear()
+            sent += len(out)
+            if chunk_out:
+                out = _chunk(out)
+                if conn.done:
+                    out += _CHUNK_END
+            send(ex, out, timeout)
+        ex.sent = sent
+        self.release(conn, conn.keep_alive)
+
+
+__all__ = ["Upstream", "UpstreamBroken", "ClientGone", "RequestBodyError", "host_port"]

@@ -1,0 +1,427 @@
+"""One client connection: HTTP/1.1 parsed with httptools, requests served one after the other.
+
+How it works
+============
+
+The connection object is the httptools protocol of its parser (one ``HttpRequestParser`` per
+connection, reused across keep-alive requests). Every ``recv`` (at most ``RECV_SIZE`` bytes) is
+fed to the parser at once; the callbacks build ``_Message`` objects: a message whose head is
+complete goes to the ``ready`` queue, body pieces go to the message being parsed. Pipelined
+requests therefore queue up parsed; they are served in order, the next one only after the
+previous response went out. Nothing is read from the socket unless the request being served
+needs more of its body or the queue is empty, so memory per connection stays bounded by a few
+receive buffers whatever the client sends.
+
+Limits are enforced in the callbacks: head bytes (``-max-header-bytes``) and field count
+(``-max-header-count``) answer 431, a Content-Length over ``-max-content-length`` 413 up front,
+a chunked body that grows past it 413 by counting. A parser error is remembered (``broken``)
+and answered 400 with ``Connection: close`` once the requests parsed before it are served.
+
+Timeouts: waiting for a new request uses ``-idle-timeout-server``; once its first byte is read,
+the head must be complete within ``-read-header-timeout-server`` (the first request of a
+connection gets that one from the start, as in Go); every read of a body waits at most
+``-read-timeout-server``; every write ``-write-timeout-server`` (in the proxy).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+import httptools
+
+from skipperd.http.fields import header_name
+from skipperd.http.headers import Headers
+from skipperd.http.request import Request
+from skipperd.proxy import netio
+from skipperd.proxy.errors import ClientGone, RequestBodyError
+from skipperd.proxy.exchange import Exchange
+from skipperd.proxy.hop import connection_options
+from skipperd.proxy.respond import error_response, send_local
+from skipperd.proxy.upstream import UpstreamBroken
+from skipperd.worker import accesslog
+
+if TYPE_CHECKING:
+    from skipperd.worker.server import Server
+
+log = logging.getLogger("skipperd.worker")
+
+RECV_SIZE = 65536
+DRAIN_LIMIT = 256 * 1024  # unread body bytes discarded to keep a connection (Go: 256 KB)
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_SPECIAL = frozenset({"host", "content-length", "transfer-encoding", "expect", "connection"})
+_METHODS: dict[bytes, str] = {}
+
+
+class _Limit(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        self.status = status
+        self.reason = reason
+
+
+class _Message:
+    __slots__ = ("url", "items", "method", "keep_alive", "http10", "version", "length", "chunked",
+                 "expect", "continued", "host", "has_host", "conn_values", "body", "received",
+                 "complete", "head_bytes")
+
+    def __init__(self) -> None:
+        self.url = b""
+        self.items: list[tuple[str, str, str]] = []
+        self.method = "GET"
+        self.keep_alive = True
+        self.http10 = False
+        self.version = "1.1"
+        self.length = -1
+        self.chunked = False
+        self.expect = False
+        self.continued = False
+        self.host = ""
+        self.has_host = False
+        self.conn_values: list[str] | None = None
+        self.body: list[bytes] = []
+        self.received = 0
+        self.complete = False
+        self.head_bytes = 0
+
+
+class _Body:
+    """The request body as the proxy reads it (``skipperd.proxy.exchange.BodySource``)."""
+
+    __slots__ = ("conn", "msg", "length", "chunked")
+
+    def __init__(self, conn: "ClientConnection", msg: _Message) -> None:
+        self.conn = conn
+        self.msg = msg
+        self.length = msg.length
+        self.chunked = msg.chunked
+
+    @property
+    def complete(self) -> bool:
+        return self.msg.complete
+
+    def buffered(self) -> bytes:
+        pieces = self.msg.body
+        if not pieces:
+            return b""
+        data = b"".join(pieces)
+        pieces.clear()
+        return data
+
+    def read(self) -> bytes:
+        m = self.msg
+        conn = self.conn
+        while not m.body:
+            if m.complete:
+                return b""
+            if conn.broken is not None:
+                raise RequestBodyError(*conn.broken)
+            if m.expect and not m.continued and not m.received:
+                m.continued = True
+                try:
+                    conn.ch.send_all(_CONTINUE, conn.server.write_timeout, "write to client")
+                except (OSError, netio.IOTimeout) as e:
+                    raise ClientGone(str(e)) from None
+            conn.fill_body()
+        data = b"".join(m.body) if len(m.body) != 1 else m.body[0]
+        m.body.clear()
+        return data
+
+    def reusable_after_response(self) -> bool:
+        m = self.msg
+        if m.complete:
+            return True
+        if m.expect and not m.continued:
+            return False  # the client waits for 100 Continue and will not send the body
+        if m.chunked or self.conn.broken is not None:
+            return False
+        return m.length - m.received <= DRAIN_LIMIT
+
+
+class ClientConnection:
+    __slots__ = ("server", "ch", "remote", "parser", "ready", "cur", "requests", "forwarded", "broken",
+                 "upgraded", "idle", "head_deadline", "greenlet")
+
+    def __init__(self, server: "Server", sock: Any, addr: Any) -> None:
+        self.server = server
+        self.ch = netio.Channel(sock)
+        self.remote = addr[0] if isinstance(addr, tuple) else ""
+        self.parser = httptools.HttpRequestParser(self)
+        self.ready: deque[_Message] = deque()
+        self.cur: _Message | None = None
+        self.requests = 0
+        fw = server.proxy.cfg.forwarded
+        self.forwarded = fw if fw is not None and fw.applies_to(self.remote) else None
+        self.broken: tuple[int, str] | None = None
+        self.upgraded = False
+        self.idle = False
+        self.head_deadline = 0.0
+        self.greenlet: Any = None
+
+    # --- httptools callbacks ---------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self.cur = _Message()
+        if self.requests:
+            self.head_deadline = netio.now() + self.server.read_header_timeout
+
+    def on_url(self, url: bytes) -> None:
+        m = self.cur
+        assert m is not None
+        m.url += url
+        m.head_bytes += len(url)
+        if m.head_bytes > self.server.max_header_bytes:
+            raise _Limit(431, "request head too large")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        m = self.cur
+        assert m is not None
+        m.head_bytes += len(name) + len(value) + 4
+        if m.head_bytes > self.server.max_header_bytes:
+            raise _Limit(431, "request head too large")
+        items = m.items
+        if len(items) >= self.server.max_header_count:
+            raise _Limit(431, "too many header fields")
+        lower, canon = header_name(name)
+        v = value.decode("latin-1")
+        items.append((lower, canon, v))
+        if lower in _SPECIAL:
+            if lower == "host":
+                m.host = v
+                m.has_host = True
+            elif lower == "content-length":
+                try:
+                    m.length = int(v)
+                except ValueError:
+                    raise _Limit(400, "invalid Content-Length") from None
+            elif lower == "transfer-encoding":
+                m.chunked = m.chunked or "chunked" in v.lower()
+            elif lower == "expect":
+                m.expect = v.lower() == "100-continue"
+            elif lower == "connection":
+                if m.conn_values is None:
+                    m.conn_values = []
+                m.conn_values.append(v)
+
+    def on_headers_complete(self) -> None:
+        m = self.cur
+        assert m is not None
+        p = self.parser
+        raw = p.get_method()
+        method = _METHODS.get(raw)
+        if method is None:
+            method = raw.decode("ascii")
+            if len(_METHODS) < 64:
+                _METHODS[raw] = method
+        m.method = method
+        m.keep_alive = p.should_keep_alive()
+        if p.get_http_version() == "1.0":
+            m.http10 = True
+            m.version = "1.0"
+            m.expect = False
+        elif not m.has_host:
+            raise _Limit(400, "missing required Host header")
+        limit = self.server.max_content_length
+        if limit and m.length > limit:
+            raise _Limit(413, "request body too large")
+        if m.chunked:
+            m.length = -1
+        self.ready.append(m)
+
+    def on_body(self, data: bytes) -> None:
+        m = self.cur
+        assert m is not None
+        m.received += len(data)
+        m.body.append(data)
+        limit = self.server.max_content_length
+        if limit and m.received > limit:
+            raise _Limit(413, "request body too large")
+
+    def on_message_complete(self) -> None:
+        m = self.cur
+        assert m is not None
+        m.complete = True
+        self.cur = None
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as e:
+            cause = e.__context__
+            if isinstance(cause, _Limit):
+                self.broken = (cause.status, cause.reason)
+            else:
+                self.broken = (400, f"bad request: {cause or e}")
+        except httptools.HttpParserUpgrade:
+            # The bytes after this request belong to another protocol: serve the request as a
+            # plain one (no tunnel yet), then close.
+            self.upgraded = True
+            m = self.cur
+            if m is not None and m in self.ready:
+                m.complete = True
+                self.cur = None
+        except httptools.HttpParserError as e:
+            self.broken = (400, f"malformed request: {e}")
+
+    def fill_body(self) -> None:
+        """Read and parse more of the current request's body; errors become RequestBodyError."""
+        try:
+            data = self.ch.recv(RECV_SIZE, self.server.read_timeout, "read request body")
+        except netio.IOTimeout:
+            raise RequestBodyError(408, "timeout reading the request body") from None
+        except OSError as e:
+            raise ClientGone(str(e)) from None
+        if not data:
+            raise ClientGone("client closed the connection during the request body")
+        if self.upgraded:
+            return
+        self.feed(data)
+
+    def next_message(self) -> _Message | None:
+        ready = self.ready
+        server = self.server
+        while not ready:
+            if self.broken is not None:
+                self.answer_broken()
+                return None
+            if self.upgraded:
+                return None
+            partial = self.cur is not None
+            if partial:
+                timeout = self.head_deadline - netio.now()
+                if timeout <= 0:
+                    return None
+                what = "read request header"
+            else:
+                if server.stopping:
+                    return None
+                if self.requests:
+                    timeout = server.idle_timeout
+                    what = "idle"
+                else:
+                    timeout = self.head_deadline - netio.now()
+                    what = "read request header"
+            self.idle = not partial
+            try:
+                data = self.ch.recv(RECV_SIZE, timeout, what)
+            except (netio.IOTimeout, OSError):
+                return None
+            finally:
+                self.idle = False
+            if not data:
+                return None
+            self.feed(data)
+        return ready.popleft()
+
+    # --- serving ---------------------------------------------------------------------------------
+
+    def answer_broken(self) -> None:
+        assert self.broken is not None
+        status, reason = self.broken
+        if status == 400:
+            # One line per bad client, no traceback: a scanner must not flood the log.
+            log.info("bad request from %s: %s", self.remote, reason)
+        ex = Exchange(Request("-", "", Headers(), remote_addr=self.remote), self.ch, None, False)
+        try:
+            send_local(ex, error_response(status), self.server.write_timeout)
+        except (ClientGone, OSError, netio.IOTimeout):
+            pass
+
+    def build_request(self, m: _Message) -> Request:
+        url = m.url
+        q = url.find(b"#")
+        if q >= 0:
+            url = url[:q]
+        host = m.host
+        if url[:1] == b"/":
+            raw, _, query = url.partition(b"?")
+            raw_path = raw.decode("latin-1")
+            path = unquote(raw_path) if "%" in raw_path else raw_path
+            qs = query.decode("latin-1")
+        elif url == b"*":
+            raw_path = path = "*"
+            qs = ""
+        else:  # absolute form: http://host/path?query
+            u = httptools.parse_url(url)
+            raw_path = (u.path or b"/").decode("latin-1")
+            path = unquote(raw_path) if "%" in raw_path else raw_path
+            qs = (u.query or b"").decode("latin-1")
+            if u.host:
+                host = u.host.decode("latin-1") + (f":{u.port}" if u.port else "")
+        if self.server.normalize_host:
+            host = _normalize_host(host)
+        return Request(m.method, path, Headers(m.items), raw_path=raw_path, query=qs, host=host,
+                       remote_addr=self.remote, version=m.version)
+
+    def serve(self) -> None:
+        server = self.server
+        self.head_deadline = netio.now() + server.read_header_timeout
+        try:
+            while True:
+                m = self.next_message()
+                if m is None:
+                    return
+                if not self.handle(m):
+                    return
+        except (ClientGone, UpstreamBroken, OSError, netio.IOTimeout):
+            return
+        finally:
+            self.ch.close()
+
+    def handle(self, m: _Message) -> bool:
+        server = self.server
+        self.requests += 1
+        req = self.build_request(m)
+        limit = server.keepalive_requests
+        keep = m.keep_alive and not server.stopping and not self.upgraded and not (limit and self.requests >= limit)
+        body = _Body(self, m) if (m.length > 0 or m.chunked) else None
+        ex = Exchange(req, self.ch, body, keep, m.http10,
+                      connection_options(m.conn_values) if m.conn_values else None)
+        if self.forwarded is not None:
+            self.forwarded.apply(req)
+        table = server.tables.current()
+        log_it = server.access_log and accesslog.enabled()
+        if log_it:
+            started = _time()
+        try:
+            server.proxy.serve(ex, table)
+        finally:
+            if log_it and ex.status:
+                accesslog.write(ex, started)
+        if not ex.keep_alive:
+            return False
+        if body is not None and not m.complete:
+            # Discard what the route did not read (Go discards up to 256 KB to keep a connection).
+            while not m.complete:
+                if self.broken is not None:
+                    return False
+                try:
+                    self.fill_body()
+                except (RequestBodyError, ClientGone):
+                    return False
+                m.body.clear()
+        m.body = []
+        return True
+
+
+def _normalize_host(host: str) -> str:
+    """Skipper's -normalize-host: lower case, no port, no trailing dot."""
+    h = host.lower()
+    if h.startswith("["):
+        end = h.find("]")
+        if end > 0:
+            h = h[:end + 1]
+    else:
+        colon = h.rfind(":")
+        if colon >= 0 and h.count(":") == 1:
+            h = h[:colon]
+    return h[:-1] if h.endswith(".") else h
+
+
+def _time() -> float:
+    import time
+
+    return time.time()
