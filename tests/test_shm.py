@@ -231,6 +231,9 @@ def test_writer_killed_inside_an_update_is_repaired(instance: str) -> None:
         t0 = time.monotonic()
         assert reader.read() is None, "no consistent record: the caller keeps its table"
         assert time.monotonic() - t0 < segment.READ_TIMEOUT + 0.2
+        t0 = time.monotonic()
+        assert reader.read() is None
+        assert time.monotonic() - t0 < 0.01, "the same dead writer is not waited for twice"
         restarted = Publisher(instance)
         assert reader.read() == (1, b"good")
         assert restarted.publish(b"next") == 2

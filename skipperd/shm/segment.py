@@ -58,7 +58,8 @@ Reading (``TableReader``: workers, the arbiter; the control segment is mapped ``
   reordered read detectable instead of trusting store order. After ``READ_TIMEOUT`` seconds of
   failures ``read()`` returns ``None`` and the caller keeps the table it has: that happens only
   when a supervisor died inside step 2, until the arbiter restarts it and ``Publisher`` repairs
-  the record from the newest intact DATA segment.
+  the record from the newest intact DATA segment. Until then, while seq keeps the odd value it
+  was left at, ``read()`` returns ``None`` at once instead of waiting again on every request.
 * A missing, short or uninitialised control segment means "nothing published yet": the reader
   tries again at most every ``REOPEN_INTERVAL`` seconds, so a worker that starts before the
   supervisor pays one clock read per request until then.
@@ -248,7 +249,7 @@ class TableReader:
     returns a consistent ``(generation, payload)`` or ``None`` when nothing is published yet.
     """
 
-    __slots__ = ("instance", "_name", "_mm", "_words", "_next_attempt", "_warned")
+    __slots__ = ("instance", "_name", "_mm", "_words", "_next_attempt", "_stuck_seq")
 
     def __init__(self, instance: str) -> None:
         self.instance = instance
@@ -256,7 +257,7 @@ class TableReader:
         self._mm: mmap.mmap | None = None
         self._words: memoryview | None = None
         self._next_attempt = 0.0
-        self._warned = False
+        self._stuck_seq = -1  # an odd seq that stayed put for READ_TIMEOUT: its writer died
         self._attach()
 
     def _attach(self) -> bool:
@@ -309,8 +310,8 @@ class TableReader:
             return None
         mm, w = self._mm, self._words
         assert mm is not None and w is not None
-        if not _control_ok(mm):
-            return None
+        if not _control_ok(mm) or w[_W_SEQ] == self._stuck_seq:
+            return None  # not initialised yet; or still the dead writer's seq: no need to wait again
         deadline = 0.0
         attempt = 0
         while True:
@@ -330,10 +331,10 @@ class TableReader:
             if attempt == 1:
                 deadline = time.monotonic() + READ_TIMEOUT
             elif time.monotonic() > deadline:
-                if not self._warned:
-                    self._warned = True
-                    log.warning("route table of instance %s: no consistent publication within %.2fs; "
-                                "keeping the current table", self.instance, READ_TIMEOUT)
+                if seq & 1 and w[_W_SEQ] == seq:
+                    self._stuck_seq = seq
+                log.warning("route table of instance %s: no consistent publication within %.2fs; "
+                            "keeping the current table", self.instance, READ_TIMEOUT)
                 return None
             if attempt > 20:
                 time.sleep(0.0005)  # a greenlet switch under gevent
