@@ -40,6 +40,9 @@ from skipperd.dataclients.base import Source, SourceError
 from skipperd.dataclients.inline import InlineRoutes
 from skipperd.dataclients.routesfile import RoutesFile
 from skipperd.eskip.route import Route
+from skipperd.filters.base import FilterSpec
+from skipperd.predicates.base import PredicateSpec
+from skipperd.registry import Registry
 from skipperd.shm.codec import CodecError, decode_table, encode_table
 from skipperd.shm.segment import Publisher, ShmError
 from skipperd.supervisor import table
@@ -75,8 +78,8 @@ class RouteSupervisor:
         self.pipe: tuple[int, int] | None = None
         self.publisher: Publisher | None = None
         self.support: SupportServer | None = None
-        self.predicates: Any = None
-        self.filters: Any = None
+        self.predicates: Registry[PredicateSpec] = Registry()
+        self.filters: Registry[FilterSpec] = Registry()
         self.state = State(draining=draining)
         self._last_good: dict[str, list[Route]] = {}
         self._errors: dict[str, str] = {}

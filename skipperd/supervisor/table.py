@@ -11,9 +11,12 @@ Validation is ``routing.compile.validate`` over the merged set: a route it rejec
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+from typing import NamedTuple, Sequence
 
 from skipperd.eskip.route import Route
+from skipperd.filters.base import FilterSpec
+from skipperd.predicates.base import PredicateSpec
+from skipperd.registry import Registry
 from skipperd.routing.compile import validate
 
 
@@ -42,7 +45,8 @@ def merge(loaded: Sequence[tuple[str, Sequence[Route]]]) -> tuple[list[tuple[Rou
     return list(by_id.values()), lost
 
 
-def build(loaded: Sequence[tuple[str, Sequence[Route]]], predicates: Any, filters: Any) -> Table:
+def build(loaded: Sequence[tuple[str, Sequence[Route]]], predicates: Registry[PredicateSpec],
+          filters: Registry[FilterSpec]) -> Table:
     merged, invalid = merge(loaded)
     source_of = {r.id: s for r, s in merged}
     valid, reports = validate([r for r, _ in merged], predicates, filters)
