@@ -17,7 +17,7 @@ is the parameter ``*`` (or the name of a trailing free wildcard), ``/`` for the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from skipperd import names
 from skipperd.eskip.route import Arg
@@ -70,20 +70,14 @@ class PathPattern:
     segments: tuple[str, ...]
     names: tuple[str | None, ...]
     rest: str | None
-    _rx: list[re.Pattern[str]] = field(default_factory=list, compare=False, repr=False)
 
     def regex(self) -> re.Pattern[str]:
-        """The equivalent regular expression, compiled on first use (the table never needs it)."""
-        if not self._rx:
-            parts = []
-            for s in self.segments:
-                parts.append("[^/]+" if s == WILDCARD else ".+" if s == CATCH_ALL else re.escape(s))
-            body = "/".join(parts)
-            if self.subtree:
-                self._rx.append(re.compile(f"/{body}(?:/.*)?" if parts else "/.*"))
-            else:
-                self._rx.append(re.compile("/" + body))
-        return self._rx[0]
+        """The equivalent regular expression (for ``match`` outside the table)."""
+        parts = ["[^/]+" if s == WILDCARD else ".+" if s == CATCH_ALL else re.escape(s) for s in self.segments]
+        body = "/".join(parts)
+        if self.subtree:
+            return re.compile(f"/{body}(?:/.*)?" if parts else "/.*")
+        return re.compile("/" + body)
 
 
 def parse_pattern(name: str, arg: str, subtree: bool) -> PathPattern:
@@ -116,13 +110,18 @@ def parse_pattern(name: str, arg: str, subtree: bool) -> PathPattern:
 
 
 class PathPredicate:
-    __slots__ = ("pattern",)
+    __slots__ = ("pattern", "_rx")
 
     def __init__(self, pattern: PathPattern) -> None:
         self.pattern = pattern
+        self._rx: re.Pattern[str] | None = None
 
     def match(self, request: Request) -> bool:
-        return self.pattern.regex().fullmatch(clean_path(request.path)) is not None
+        rx = self._rx
+        if rx is None:
+            # Compiled on first use only: the table never calls this, and a table holds thousands.
+            rx = self._rx = self.pattern.regex()
+        return rx.fullmatch(clean_path(request.path)) is not None
 
 
 class PathSpec:
