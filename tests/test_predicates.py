@@ -215,7 +215,7 @@ ERRORS: list[tuple[str, tuple[Any, ...], str]] = [
     (names.SOURCE, ("0.0.0.0",), "unspecified address"),
     (names.SOURCE_FROM_LAST, (1.0,), "must be a string"),
     (names.CLIENT_IP, ("1.2.3",), "invalid IP or CIDR"),
-    (names.AFTER, (), "expects 1 dates"),
+    (names.AFTER, (), "expects 1 date (RFC 3339"),
     (names.AFTER, ("2016-01-01",), "invalid RFC 3339 date"),
     (names.AFTER, ("2016-01-01T12:00:00",), "invalid RFC 3339 date"),
     (names.AFTER, ("2016-01-01 12:00:00Z",), "invalid RFC 3339 date"),

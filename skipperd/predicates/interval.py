@@ -74,7 +74,7 @@ def parse_dates(name: str, args: tuple[Arg, ...], count: int) -> tuple[float, ..
             out.append(t)
         return tuple(out)
     if len(args) != count:
-        raise InvalidArguments(name, f"expects {count} dates (RFC 3339 or Unix seconds), "
+        raise InvalidArguments(name, f"expects {count} date{'s' if count > 1 else ''} (RFC 3339 or Unix seconds), "
                                f"optionally followed by a location, got {len(args)} arguments")
     if all(isinstance(a, str) for a in args):
         out = []
