@@ -14,10 +14,18 @@ from skipperd.eskip.route import Arg
 from skipperd.http.context import FilterContext
 
 
-class FilterInstance(Protocol):
+class RequestFilter(Protocol):
     def request(self, ctx: FilterContext) -> None: ...
 
+
+class ResponseFilter(Protocol):
     def response(self, ctx: FilterContext) -> None: ...
+
+
+class FilterInstance(Protocol):
+    """Any object: it defines ``request`` (a ``RequestFilter``), ``response`` (a
+    ``ResponseFilter``) or both. Typing cannot say "at least one of", so the routing table checks
+    with ``getattr`` once per route, never per request."""
 
 
 class FilterSpec(Protocol):
