@@ -7,15 +7,16 @@ bounded: a client sending endless distinct names only stops being cached.
 
 from __future__ import annotations
 
-_CACHE: dict[bytes, tuple[str, str]] = {}
+#: Read-only for callers: ``NAMES.get(raw) or header_name(raw)`` saves a call on hits.
+NAMES: dict[bytes, tuple[str, str]] = {}
 _MAX = 2048
 
 
 def header_name(raw: bytes) -> tuple[str, str]:
-    t = _CACHE.get(raw)
+    t = NAMES.get(raw)
     if t is None:
         name = raw.decode("latin-1")
         t = (name.lower(), name)
-        if len(_CACHE) < _MAX:
-            _CACHE[raw] = t
+        if len(NAMES) < _MAX:
+            NAMES[raw] = t
     return t

@@ -37,8 +37,18 @@ class Headers:
     def set(self, name: str, value: str) -> None:
         key = name.lower()
         items = self._items
-        self._items = [t for t in items if t[0] != key]
-        self._items.append((key, name, value))
+        found = -1
+        for i, t in enumerate(items):
+            if t[0] == key:
+                if found >= 0:  # more than one field of that name: rebuild without them
+                    self._items = [t for t in items if t[0] != key]
+                    self._items.append((key, name, value))
+                    return
+                found = i
+        if found >= 0:
+            items[found] = (key, name, value)
+        else:
+            items.append((key, name, value))
 
     def remove(self, name: str) -> None:
         key = name.lower()

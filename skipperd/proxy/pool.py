@@ -19,7 +19,7 @@ import httptools
 
 from skipperd.http.headers import Headers
 from skipperd.proxy import netio
-from skipperd.http.fields import header_name
+from skipperd.http.fields import NAMES as _NAMES, header_name
 
 
 class PoolKey(NamedTuple):
@@ -67,7 +67,7 @@ class UpstreamConn:
             self.reset()
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        lower, canon = header_name(name)
+        lower, canon = _NAMES.get(name) or header_name(name)
         v = value.decode("latin-1")
         self.items.append((lower, canon, v))
         if lower in _SPECIAL:
@@ -82,7 +82,7 @@ class UpstreamConn:
                 self.has_date = True
             elif lower == "server":
                 self.has_server = True
-            elif lower == "connection":
+            elif lower == "connection" and v.lower() not in _PLAIN_CONNECTION:
                 if self.conn_tokens is None:
                     self.conn_tokens = []
                 self.conn_tokens.append(v)
@@ -109,6 +109,8 @@ class UpstreamConn:
 
 
 _SPECIAL = frozenset({"content-length", "transfer-encoding", "date", "server", "connection"})
+#: Connection values that name no other field: no per-response hop-by-hop list needed.
+_PLAIN_CONNECTION = frozenset({"keep-alive", "close"})
 
 
 class Pool:

@@ -32,7 +32,7 @@ from urllib.parse import unquote
 
 import httptools
 
-from skipperd.http.fields import header_name
+from skipperd.http.fields import NAMES as _NAMES, header_name
 from skipperd.http.headers import Headers
 from skipperd.http.request import Request
 from skipperd.proxy import netio
@@ -53,6 +53,7 @@ DRAIN_LIMIT = 256 * 1024  # unread body bytes discarded to keep a connection (Go
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _SPECIAL = frozenset({"host", "content-length", "transfer-encoding", "expect", "connection"})
 _METHODS: dict[bytes, str] = {}
+_PLAIN_CONNECTION = frozenset({"keep-alive", "close"})
 
 
 class _Limit(Exception):
@@ -183,7 +184,7 @@ class ClientConnection:
         items = m.items
         if len(items) >= self.server.max_header_count:
             raise _Limit(431, "too many header fields")
-        lower, canon = header_name(name)
+        lower, canon = _NAMES.get(name) or header_name(name)
         v = value.decode("latin-1")
         items.append((lower, canon, v))
         if lower in _SPECIAL:
@@ -199,7 +200,7 @@ class ClientConnection:
                 m.chunked = m.chunked or "chunked" in v.lower()
             elif lower == "expect":
                 m.expect = v.lower() == "100-continue"
-            elif lower == "connection":
+            elif lower == "connection" and v.lower() not in _PLAIN_CONNECTION:
                 if m.conn_values is None:
                     m.conn_values = []
                 m.conn_values.append(v)
