@@ -1,14 +1,20 @@
 """The eskip lexer: UTF-8 bytes in, a flat token table out.
 
 The language is defined on bytes (GRAMMAR.md section 1), so the lexer works on the UTF-8 encoding
-of the text and every position is a byte offset. One compiled pattern skips whitespace and
-comments and matches the next token; the whole input is lexed up front into parallel lists,
-which is what keeps a 10,000-route document well under a second.
+of the text and every position is a byte offset. The whole input is lexed up front into
+parallel lists (kind, value), in one of two ways that give the same tokens:
+
+* the fast path: a single ``findall`` with a pattern that skips whitespace and comments and
+  captures the next token, or any one byte where no token starts, or the end. A valid input is
+  thereby split without a Python-level step per token; the loop after it only classifies.
+* the exact path: one anchored match per token, recording where each token ends and why lexing
+  stopped. The fast path hands over to it as soon as it meets a byte that does not start a
+  token, and the token ends are computed with it only when an error message needs a position.
 
 Lexing stops at the first byte that cannot start a token. What happened there is kept in
 ``Tokens.error`` and the token table ends with an end-of-input token either way: the parser
 treats a lexer failure as the end of the input, and only then decides which message wins
-(a lexer reason when the end would have been acceptable, ``syntax error`` otherwise), as
+(the lexer's reason when the end would have been acceptable, ``syntax error`` otherwise), as
 Skipper's parser does.
 """
 
@@ -30,20 +36,50 @@ INVALID_CHARACTER: Final = "invalid character"
 INCOMPLETE_TOKEN: Final = "incomplete token"
 UNEXPECTED_TOKEN: Final = "unexpected token"
 
+_SKIP = rb"(?: [ \t\n\v\f\r\x85\xa0]++ | //[^\n]*+ )*+"  # whitespace (bytes, not runes), comments
+_SYMBOL = rb"[A-Za-z_][A-Za-z0-9_]*+"
+_FIXED = rb"&& | -> | <shunt> | <loopback> | <dynamic> | <forward> | [(),:;*<>]"
+_DQ_STRING = rb'" (?: [^"\\] | \\. )*+ "'
+_BQ_STRING = rb"` (?: [^`\\] | \\. )*+ `"
+_NUMBER = rb"-? (?: [0-9]++ (?: \.[0-9]*+ )? | \.[0-9]*+ )"  # "3." matches: the caller rejects it
+# An unescaped "[" opens a class, in which "/" is plain text; "\[" and "\]" neither open nor close.
+_REGEXP = rb"/ (?: [^/\\\[] | \\. | \[ (?: [^\]\\] | \\. )*+ \] )*+ /"
+
 _TOKEN = re.compile(
-    rb"""
-    (?: [ \t\n\v\f\r\x85\xa0]++ | //[^\n]*+ )*+        # whitespace (bytes, not runes) and comments
-    (?:
-        (?P<S> [A-Za-z_][A-Za-z0-9_]*+ )
-      | (?P<F> && | -> | <shunt> | <loopback> | <dynamic> | <forward> | [(),:;*<>] )
-      | (?P<Q> " (?: [^"\\] | \\. )*+ " )
-      | (?P<B> ` (?: [^`\\] | \\. )*+ ` )
-      | (?P<N> -? (?: [0-9]++ (?: \.[0-9]*+ )? | \.[0-9]*+ ) )
-      | (?P<R> / (?: [^/\\\[] | \\. | \[ (?: [^\]\\] | \\. )*+ \] )*+ / )
-    )?
-    """,
+    _SKIP
+    + rb"(?: (?P<S>"
+    + _SYMBOL
+    + rb") | (?P<F>"
+    + _FIXED
+    + rb") | (?P<Q>"
+    + _DQ_STRING
+    + rb") | (?P<B>"
+    + _BQ_STRING
+    + rb") | (?P<N>"
+    + _NUMBER
+    + rb") | (?P<R>"
+    + _REGEXP
+    + rb") )?",
     re.VERBOSE | re.DOTALL,
 )
+_FAST = re.compile(
+    _SKIP + rb"(" + b"|".join((_SYMBOL, _FIXED, _DQ_STRING, _BQ_STRING, _NUMBER, _REGEXP)) + rb"| . | \Z)",
+    re.VERBOSE | re.DOTALL,
+)
+
+_FIXED_KINDS = {
+    f.encode(): f for f in ("&&", "->", "<shunt>", "<loopback>", "<dynamic>", "<forward>", "(", ")", ",", ":", ";", "*", "<", ">")
+}
+# Kind by first byte, for the tokens that are not fixed. "X" is a byte that starts no token;
+# a lone '"', '`', '/' or '-' captured by itself is one too (see the fast path).
+_START = ["X"] * 256
+for _c in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_":
+    _START[_c] = SYMBOL
+for _c in b"0123456789.-":
+    _START[_c] = NUMBER
+_START[ord('"')] = "D"
+_START[ord("`")] = "B"
+_START[ord("/")] = REGEXP
 
 _ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
 _CONTROL = {b"a": b"\a", b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v"}
@@ -63,22 +99,28 @@ def _unescape(raw: bytes, table: dict[bytes, bytes]) -> str:
 class Tokens:
     """The token table of one input.
 
-    ``kinds[i]`` is the kind (a fixed token's text, or ``S``/``Q``/``R``/``N``/``$``),
-    ``values[i]`` the symbol, the unescaped string, the fixed token's text, or for a number
-    its raw bytes (the parser converts it; error messages quote the token as written), and
-    ``ends[i]`` the byte offset after the token. The last entry is always ``$``; its end is where lexing stopped, and
-    ``error`` says why if that was not the end of the input.
+    ``kinds[i]`` is the kind (a fixed token's text, or ``S``/``Q``/``R``/``N``/``$``).
+    ``values[i]`` is the symbol, the unescaped string, the fixed token's text, or for a number
+    its raw bytes (the parser converts it; error messages quote the token as written). The last
+    entry is always ``$``; ``error`` says why lexing stopped there if that was not the end of
+    the input. ``end(i)`` is the byte offset after token ``i``, for ``$`` where lexing stopped.
     """
 
+    data: bytes
     kinds: list[str] = field(default_factory=list)
     values: list[str | bytes] = field(default_factory=list)
-    ends: list[int] = field(default_factory=list)
     error: str | None = None
+    ends: list[int] | None = None
+
+    def end(self, i: int) -> int:
+        if self.ends is None:
+            self.ends = _tokenize_exact(self.data).ends
+            assert self.ends is not None and len(self.ends) == len(self.kinds)
+        return self.ends[i]
 
     def text(self, i: int) -> str:
         """The token as Skipper's error messages show it: strings unquoted, numbers as written."""
-        kind = self.kinds[i]
-        if kind == EOF:
+        if self.kinds[i] == EOF:
             return ""
         value = self.values[i]
         if isinstance(value, bytes):
@@ -87,10 +129,53 @@ class Tokens:
 
 
 def tokenize(data: bytes) -> Tokens:
-    toks = Tokens()
+    toks = Tokens(data)
+    kinds = toks.kinds
+    values = toks.values
+    add_kind = kinds.append
+    add_value = values.append
+    fixed_kinds = _FIXED_KINDS
+    start = _START
+    for raw in _FAST.findall(data):
+        kind = fixed_kinds.get(raw)
+        if kind is not None:
+            add_kind(kind)
+            add_value(kind)
+            continue
+        if not raw:
+            add_kind(EOF)
+            add_value("")
+            return toks
+        kind = start[raw[0]]
+        if kind == SYMBOL:
+            add_kind(SYMBOL)
+            add_value(raw.decode("ascii"))
+        elif kind == NUMBER:
+            if raw[-1:] == b"." or raw == b"-":  # "3.", "-.", "." are incomplete; "-" starts nothing
+                break
+            add_kind(NUMBER)
+            add_value(raw)
+        elif len(raw) < 2:  # a byte that starts no token, or an unclosed string or regexp
+            break
+        elif kind == "D":
+            add_kind(STRING)
+            add_value(_unescape(raw[1:-1], _DQ_ESCAPES))
+        elif kind == REGEXP:
+            add_kind(REGEXP)
+            add_value(_unescape(raw[1:-1], _RE_ESCAPES))
+        else:  # "B"
+            add_kind(STRING)
+            add_value(_unescape(raw[1:-1], _BQ_ESCAPES))
+    return _tokenize_exact(data)
+
+
+def _tokenize_exact(data: bytes) -> Tokens:
+    """One anchored match per token, recording the ends; stops at the first lexer failure."""
+    toks = Tokens(data, ends=[])
     kinds = toks.kinds
     values = toks.values
     ends = toks.ends
+    assert ends is not None
     match = _TOKEN.match
     size = len(data)
     pos = 0
@@ -103,10 +188,10 @@ def tokenize(data: bytes) -> Tokens:
             # Nothing lexed: the end of the input, or a byte where no token can start.
             if end < size:
                 toks.error, end = _failure(data, end)
-            kinds.append(EOF)
-            values.append("")
-            ends.append(end)
-            return toks
+            break
+        if group == "N" and m.group("N")[-1:] == b".":
+            toks.error = INCOMPLETE_TOKEN  # "3.", "-." and "." are incomplete numbers
+            break
         if group == "S":
             kinds.append(SYMBOL)
             values.append(m.group("S").decode("ascii"))
@@ -118,15 +203,8 @@ def tokenize(data: bytes) -> Tokens:
             kinds.append(STRING)
             values.append(_unescape(m.group("Q")[1:-1], _DQ_ESCAPES))
         elif group == "N":
-            number = m.group("N")
-            if number[-1:] == b".":  # "3.", "-." and "." are incomplete numbers
-                toks.error = INCOMPLETE_TOKEN
-                kinds.append(EOF)
-                values.append("")
-                ends.append(end)
-                return toks
             kinds.append(NUMBER)
-            values.append(number)
+            values.append(m.group("N"))
         elif group == "R":
             kinds.append(REGEXP)
             values.append(_unescape(m.group("R")[1:-1], _RE_ESCAPES))
@@ -135,6 +213,10 @@ def tokenize(data: bytes) -> Tokens:
             values.append(_unescape(m.group("B")[1:-1], _BQ_ESCAPES))
         ends.append(end)
         pos = end
+    kinds.append(EOF)
+    values.append("")
+    ends.append(end)
+    return toks
 
 
 def _failure(data: bytes, pos: int) -> tuple[str, int]:

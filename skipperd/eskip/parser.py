@@ -344,7 +344,7 @@ class _Parser:
 
     def error(self, i: int, reason: str) -> ParseError:
         toks = self.toks
-        position = toks.ends[i]
+        position = toks.end(i)
         if toks.kinds[i] == EOF:
             i -= 1  # the end (or a lexer failure) is no token; name the one before it
         token = toks.text(i) if i >= 0 else ""
@@ -433,8 +433,15 @@ _USERINFO_OK = _ALNUM | frozenset("-._:~!$&'()*+,;=%@")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
+# The common endpoint, "scheme://host[:port][/path][?query]" with nothing to check further.
+_PLAIN_URI = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://[A-Za-z0-9._~-]*(?::[0-9]*)?(?:/[^?%\x00-\x1f\x7f]*)?(?:\?[^\x00-\x1f\x7f]*)?")
+
+
 def _parse_request_uri(raw: str) -> tuple[str | None, str]:
     """``(error reason or None, lower-cased scheme)`` for Go's ``url.ParseRequestURI(raw)``."""
+    m = _PLAIN_URI.fullmatch(raw)
+    if m is not None:
+        return None, m.group(1).lower()
     if _CONTROL.search(raw):
         return "net/url: invalid control character in URL", ""
     if raw == "":
