@@ -71,8 +71,10 @@ class Proxy:
             self._log_error(ex, e.status, e.reason)
             ex.keep_alive = False
             resp = error_response(e.status)
-        if self.stopping:
-            ex.keep_alive = False
+        if ex.keep_alive:
+            body = ex.body
+            if self.stopping or (body is not None and not body.complete and not body.reusable_after_response()):
+                ex.keep_alive = False
         if resp.stream is None:
             send_local(ex, resp, self.cfg.write_timeout)
         else:
@@ -159,10 +161,12 @@ class Proxy:
         return self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
 
     def _log_error(self, ex: Exchange, status: int, reason: str) -> None:
-        if log.isEnabledFor(logging.ERROR):
+        # Backend failures are errors (as in Skipper); a client's own mistakes are not.
+        level = logging.ERROR if status >= 500 else logging.INFO
+        if log.isEnabledFor(level):
             r = ex.request
-            log.error('error while proxying, route %s, status %d: %s, remote host: %s, request: "%s %s", host: %s',
-                      ex.route_id or "-", status, reason, r.remote_addr, r.method, r.raw_path, r.host)
+            log.log(level, 'error while proxying, route %s, status %d: %s, remote host: %s, request: "%s %s", host: %s',
+                    ex.route_id or "-", status, reason, r.remote_addr, r.method, r.raw_path, r.host)
 
 
 def _served_response_filters(route: Any, i: int) -> Sequence[Callable[[FilterContext], None]]:

@@ -240,9 +240,6 @@ class Upstream:
             else:
                 chunk_out = True
                 parts.append("Transfer-Encoding: chunked\r\n")
-        body = ex.body
-        if ex.keep_alive and body is not None and not body.complete and not body.reusable_after_response():
-            ex.keep_alive = False
         parts.append(connection_line(ex))
         parts.append("\r\n")
         head = encode_head("".join(parts))

@@ -65,7 +65,7 @@ class _Limit(Exception):
 class _Message:
     __slots__ = ("url", "items", "method", "keep_alive", "http10", "version", "length", "chunked",
                  "expect", "continued", "host", "has_host", "conn_values", "body", "received",
-                 "complete", "head_bytes")
+                 "complete", "head_bytes", "head_done", "fed")
 
     def __init__(self) -> None:
         self.url = b""
@@ -85,6 +85,8 @@ class _Message:
         self.received = 0
         self.complete = False
         self.head_bytes = 0
+        self.head_done = False
+        self.fed = 0  # bytes fed while the head was incomplete (over-counts by < one recv)
 
 
 class _Body:
@@ -228,6 +230,7 @@ class ClientConnection:
             raise _Limit(413, "request body too large")
         if m.chunked:
             m.length = -1
+        m.head_done = True
         self.ready.append(m)
 
     def on_body(self, data: bytes) -> None:
@@ -315,6 +318,12 @@ class ClientConnection:
             if not data:
                 return None
             self.feed(data)
+            m = self.cur
+            if m is not None and not m.head_done:
+                # httptools gathers a field before calling back: bound what it may gather.
+                m.fed += len(data)
+                if m.fed > server.max_header_bytes + RECV_SIZE and self.broken is None:
+                    self.broken = (431, "request head too large")
         return ready.popleft()
 
     # --- serving ---------------------------------------------------------------------------------
@@ -367,7 +376,10 @@ class ClientConnection:
                     return
                 if not self.handle(m):
                     return
-        except (ClientGone, UpstreamBroken, OSError, netio.IOTimeout):
+        except UpstreamBroken as e:
+            log.warning("response from the backend cut off, closing the client connection from %s: %s",
+                        self.remote, e)
+        except (ClientGone, OSError, netio.IOTimeout):
             return
         finally:
             self.ch.close()
@@ -389,6 +401,16 @@ class ClientConnection:
             started = _time()
         try:
             server.proxy.serve(ex, table)
+        except (ClientGone, UpstreamBroken, OSError, netio.IOTimeout):
+            raise
+        except Exception:
+            # A bug (in a filter, say) costs this request and connection, not the worker.
+            log.exception("internal error serving %s %s from %s (route %s)", req.method, req.raw_path,
+                          self.remote, ex.route_id or "-")
+            if not ex.head_sent:
+                ex.keep_alive = False
+                send_local(ex, error_response(500), server.write_timeout)
+            return False
         finally:
             if log_it and ex.status:
                 accesslog.write(ex, started)
