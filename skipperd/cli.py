@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import Sequence, TextIO
+from typing import Callable, Sequence, TextIO
 
 from skipperd import __version__
 from skipperd.errors import ConfigError
+from skipperd.eskip.route import Route
 
 
 def _usage(err: TextIO) -> int:
@@ -24,9 +25,8 @@ def _eskip(argv: Sequence[str], out: TextIO, err: TextIO) -> int:
     return _usage(err)
 
 
-def _registry_validator():  # type: ignore[no-untyped-def]
+def _registry_validator() -> Callable[[list[Route]], list[str]]:
     """Checks that go beyond the parser: every predicate and filter exists and accepts its arguments."""
-    from skipperd.eskip.route import Route
 
     def validate(routes: list[Route]) -> list[str]:
         from skipperd import filters, predicates

@@ -143,10 +143,11 @@ class RuntimeRoute:
         self.predicates = predicates
         self.matchers: tuple[Callable[[Request], bool], ...] = tuple(p.match for p in predicates)
         self.filters = filters
+        # Only the phases an instance defines are called (skipperd/filters/base.py).
         self.request_filters: tuple[RequestPhase, ...] = tuple(
-            f.request for f in filters if callable(getattr(f, "request", None)))
+            p for p in (getattr(f, "request", None) for f in filters) if callable(p))
         self.response_filters: tuple[RequestPhase, ...] = tuple(
-            f.response for f in reversed(filters) if callable(getattr(f, "response", None)))
+            p for p in (getattr(f, "response", None) for f in reversed(filters)) if callable(p))
         self.backend = backend
         self.priority = priority
         self.path = path
