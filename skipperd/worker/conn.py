@@ -300,7 +300,8 @@ class ClientConnection:
                     return None
                 what = "read request header"
             else:
-                if server.stopping:
+                # Stopping: keep-alive connections close; a new one gets its first request served.
+                if server.stopping and self.requests:
                     return None
                 if self.requests:
                     timeout = server.idle_timeout
@@ -308,7 +309,7 @@ class ClientConnection:
                 else:
                     timeout = self.head_deadline - netio.now()
                     what = "read request header"
-            self.idle = not partial
+            self.idle = not partial and self.requests > 0
             try:
                 data = self.ch.recv(RECV_SIZE, timeout, what)
             except (netio.IOTimeout, OSError):

@@ -91,7 +91,10 @@ class Server:
             n = self.accept_burst
             while got is not None:
                 sock, addr = got
-                gevent.spawn(self._serve_connection, sock, addr)
+                # Tracked from the accept on: a graceful stop waits for it like for the others.
+                conn = ClientConnection(self, sock, addr)
+                conns.add(conn)
+                gevent.spawn(self._serve_connection, conn)
                 n -= 1
                 if n <= 0 or self.stopping or len(conns) >= self.max_connections:
                     break
@@ -100,13 +103,11 @@ class Server:
                 except OSError:
                     break
 
-    def _serve_connection(self, sock: _socket.socket, addr: Any) -> None:
+    def _serve_connection(self, conn: ClientConnection) -> None:
         try:
-            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+            conn.ch.sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
         except OSError:
             pass
-        conn = ClientConnection(self, sock, addr)
-        self.connections.add(conn)
         try:
             conn.serve()
         except Exception:
