@@ -203,13 +203,16 @@ class RouteSupervisor:
                 raise
 
     def handle_term(self) -> None:
-        log.info("route supervisor stopping (SIGTERM)")
-        raise StopIteration
+        self._stop("SIGTERM")
 
     def handle_int(self) -> None:
-        raise StopIteration
+        self._stop("SIGINT")
 
     def handle_quit(self) -> None:
+        self._stop("SIGQUIT")
+
+    def _stop(self, why: str) -> None:
+        log.info("route supervisor stopping (%s)", why)
         raise StopIteration
 
     def handle_usr2(self) -> None:
@@ -258,8 +261,8 @@ class RouteSupervisor:
 
     def rebuild(self, t0: float) -> None:
         loaded = [(s.name, self._last_good[s.name]) for s in self.sources]
+        self._built = True  # also when build() fails: retried on the next change, not every tick
         result = table.build(loaded, self.predicates, self.filters)
-        self._built = True
         for inv in result.invalid:
             log.warning("invalid route %r from %s dropped: %s", inv.route_id, inv.source or "?", inv.reason)
         payload = encode_table(result.routes, {})
