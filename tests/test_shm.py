@@ -215,6 +215,12 @@ def test_instance_key() -> None:
     assert odd != instance_key(Settings(instance_name="a_b_c"))
 
 
+def test_instance_name_too_long_for_segment_names() -> None:
+    with pytest.raises(segment.ShmError, match="too long"):
+        Publisher("x" * 170)
+    assert not list(SHM.glob("skipperd-xxxxxxxx*"))
+
+
 def _control_words(instance: str) -> tuple[posix_ipc.SharedMemory, mmap.mmap]:
     shm = posix_ipc.SharedMemory(control_name(instance))
     return shm, mmap.mmap(shm.fd, 4096)

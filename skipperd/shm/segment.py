@@ -357,6 +357,8 @@ class Publisher:
         # generation -> monotonic time after which it may be unlinked
         self._retired: dict[int, float] = {}
         name = control_name(instance)
+        if len(data_name(instance, 2**64 - 1).encode()) > NAME_MAX:
+            raise ShmError(f"instance name too long for a segment name: {instance!r}")
         try:
             shm = posix_ipc.SharedMemory(name, posix_ipc.O_CREAT, mode=MODE)
             try:
