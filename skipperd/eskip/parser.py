@@ -193,13 +193,7 @@ class _Parser:
         i = 0
         if kinds[0] != EOF:
             while True:
-                if kinds[i] != SYMBOL:
-                    self.fail(i)
-                name = self.values[i]
-                assert isinstance(name, str)
-                if kinds[i + 1] != "(":
-                    self.fail(i + 1)
-                args, i = self.args(i + 2)
+                name, args, i = self.call(i)
                 filters.append(Filter(name, args))
                 if kinds[i] == "->":
                     i += 1
@@ -224,18 +218,13 @@ class _Parser:
 
     def route(self, i: int) -> tuple[list[Predicate], tuple[Filter, ...], Backend, int]:
         kinds = self.kinds
-        values = self.values
         predicates, i = self.predicates(i)
         if kinds[i] != "->":
             self.fail(i)
         i += 1
         filters: list[Filter] = []
         while kinds[i] == SYMBOL:  # a symbol after "->" starts a filter, anything else a backend
-            name = values[i]
-            assert isinstance(name, str)
-            if kinds[i + 1] != "(":
-                self.fail(i + 1)
-            args, i = self.args(i + 2)
+            name, args, i = self.call(i)
             filters.append(Filter(name, args))
             if kinds[i] != "->":
                 self.fail(i)  # the backend comes last
@@ -252,17 +241,24 @@ class _Parser:
                 predicates.append(_STAR)
                 i += 1
             elif kind == SYMBOL:
-                name = self.values[i]
-                assert isinstance(name, str)
-                if kinds[i + 1] != "(":
-                    self.fail(i + 1)
-                args, i = self.args(i + 2)
+                name, args, i = self.call(i)
                 predicates.append(Predicate(name, args))
             else:
                 self.fail(i)
             if kinds[i] != "&&":
                 return predicates, i
             i += 1
+
+    def call(self, i: int) -> tuple[str, tuple[Arg, ...], int]:
+        """A predicate or filter: ``SYMBOL "(" args ")"``."""
+        if self.kinds[i] != SYMBOL:
+            self.fail(i)
+        name = self.values[i]
+        assert isinstance(name, str)
+        if self.kinds[i + 1] != "(":
+            self.fail(i + 1)
+        args, i = self.args(i + 2)
+        return name, args, i
 
     def args(self, i: int) -> tuple[tuple[Arg, ...], int]:
         """Arguments after "(", up to and including ")"."""
