@@ -102,7 +102,8 @@ def _run_dir(path: Path, report: Report, seen: set[str]) -> None:
 
 
 def _one_line(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("\n", "\\n")
+    """One case, one line: a parse error can quote a token that holds a line break."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
