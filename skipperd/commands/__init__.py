@@ -1,0 +1,1 @@
+"""The offline subcommands of ``skipperd``: ``eskip check``/``eskip print`` on route files."""
