@@ -26,15 +26,16 @@ def _name_value(spec_name: str, args: tuple[Arg, ...]) -> tuple[str, str]:
 
 
 class SetRequestHeader:
-    __slots__ = ("name", "value", "is_host")
+    __slots__ = ("name", "lower", "value", "is_host")
 
     def __init__(self, name: str, value: str) -> None:
         self.name = name
+        self.lower = name.lower()
         self.value = value
-        self.is_host = name.lower() == "host"
+        self.is_host = self.lower == "host"
 
     def request(self, ctx: FilterContext) -> None:
-        ctx.request.headers.set(self.name, self.value)
+        ctx.request.headers.set_field(self.lower, self.name, self.value)
         if self.is_host:
             ctx.outgoing_host = self.value
 
@@ -49,21 +50,22 @@ class SetRequestHeaderTemplate(SetRequestHeader):
     def request(self, ctx: FilterContext) -> None:
         value, ok = self.template.apply(ctx)
         if ok:
-            ctx.request.headers.set(self.name, value)
+            ctx.request.headers.set_field(self.lower, self.name, value)
             if self.is_host:
                 ctx.outgoing_host = value
 
 
 class SetResponseHeader:
-    __slots__ = ("name", "value")
+    __slots__ = ("name", "lower", "value")
 
     def __init__(self, name: str, value: str) -> None:
         self.name = name
+        self.lower = name.lower()
         self.value = value
 
     def response(self, ctx: FilterContext) -> None:
         if ctx.response is not None:
-            ctx.response.headers.set(self.name, self.value)
+            ctx.response.headers.set_field(self.lower, self.name, self.value)
 
 
 class SetResponseHeaderTemplate(SetResponseHeader):
@@ -78,7 +80,7 @@ class SetResponseHeaderTemplate(SetResponseHeader):
             return
         value, ok = self.template.apply(ctx)
         if ok:
-            ctx.response.headers.set(self.name, value)
+            ctx.response.headers.set_field(self.lower, self.name, value)
 
 
 class SetRequestHeaderSpec:

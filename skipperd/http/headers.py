@@ -35,20 +35,25 @@ class Headers:
         return [v for k, _, v in self._items if k == key]
 
     def set(self, name: str, value: str) -> None:
-        key = name.lower()
+        self.set_field(name.lower(), name, value)
+
+    def set_field(self, lower: str, name: str, value: str) -> None:
+        """``set`` for callers that lower-cased the name once (filters do, at route build)."""
         items = self._items
-        found = -1
-        for i, t in enumerate(items):
-            if t[0] == key:
-                if found >= 0:  # more than one field of that name: rebuild without them
-                    self._items = [t for t in items if t[0] != key]
-                    self._items.append((key, name, value))
+        n = 0
+        for t in items:
+            if t[0] == lower:
+                n += 1
+        if n == 0:
+            items.append((lower, name, value))
+        elif n == 1:
+            for i, t in enumerate(items):
+                if t[0] == lower:
+                    items[i] = (lower, name, value)
                     return
-                found = i
-        if found >= 0:
-            items[found] = (key, name, value)
         else:
-            items.append((key, name, value))
+            self._items = [t for t in items if t[0] != lower]
+            self._items.append((lower, name, value))
 
     def remove(self, name: str) -> None:
         key = name.lower()

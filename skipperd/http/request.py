@@ -27,7 +27,6 @@ class Request:
         method: str,
         path: str,
         headers: Headers,
-        *,
         raw_path: str | None = None,
         query: str = "",
         host: str = "",

@@ -104,8 +104,10 @@ class Proxy:
             backend = route.backend
             t = backend.type
             if t is _NETWORK:
-                pool, host = self.upstream.endpoint(backend.endpoints[0].key)
-                resp = self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
+                up = self.upstream
+                ep = up.endpoints.get(backend.endpoints[0].key) or up.endpoint(backend.endpoints[0].key)
+                host = ctx.outgoing_host or (req.host if self.cfg.preserve_host and req.host else ep[1])
+                resp = up.forward(ex, ctx, ep[0], host)
             elif t is _LB:
                 resp = self._forward_lb(ex, ctx, backend)
             elif t is _SHUNT:

@@ -31,13 +31,14 @@ class PoolKey(NamedTuple):
 class UpstreamConn:
     """A backend connection and the state of the response being read from it."""
 
-    __slots__ = ("ch", "key", "parser", "items", "status", "head_done", "done", "body",
+    __slots__ = ("ch", "pool", "key", "parser", "items", "status", "head_done", "done", "body",
                  "keep_alive", "chunked", "length", "has_date", "has_server", "idle_since",
                  "reused", "conn_tokens")
 
-    def __init__(self, ch: netio.Channel, key: PoolKey) -> None:
+    def __init__(self, ch: netio.Channel, pool: "Pool") -> None:
         self.ch = ch
-        self.key = key
+        self.pool = pool
+        self.key = pool.key
         self.parser = httptools.HttpResponseParser(self)
         self.idle_since = 0.0
         self.reused = False
@@ -60,28 +61,25 @@ class UpstreamConn:
         """After a response without the body its head announced (HEAD): llhttp would wait for it."""
         self.parser = httptools.HttpResponseParser(self)
 
-    # --- httptools callbacks -------------------------------------------------------------------
-
-    def on_message_begin(self) -> None:
-        if self.status:  # the final response after an interim one (100 Continue)
-            self.reset()
+    # --- httptools callbacks (hot) --------------------------------------------------------------
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        lower, canon = _NAMES.get(name) or header_name(name)
+        t = _NAMES.get(name) or header_name(name)
+        lower = t[0]
         v = value.decode("latin-1")
-        self.items.append((lower, canon, v))
+        self.items.append((lower, t[1], v))
         if lower in _SPECIAL:
             if lower == "content-length":
                 try:
                     self.length = int(v)
                 except ValueError:
                     pass
-            elif lower == "transfer-encoding":
-                self.chunked = "chunked" in v.lower()
             elif lower == "date":
                 self.has_date = True
             elif lower == "server":
                 self.has_server = True
+            elif lower == "transfer-encoding":
+                self.chunked = "chunked" in v.lower()
             elif lower == "connection" and v.lower() not in _PLAIN_CONNECTION:
                 if self.conn_tokens is None:
                     self.conn_tokens = []
@@ -97,6 +95,10 @@ class UpstreamConn:
         self.body.append(data)
 
     def on_message_complete(self) -> None:
+        if self.status < 200:
+            # An interim response (100 Continue ...): the final one follows on the same parser.
+            self.reset()
+            return
         self.done = True
         # llhttp knows after the whole message whether the connection stays usable.
         self.keep_alive = self.keep_alive and self.parser.should_keep_alive()

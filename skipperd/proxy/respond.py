@@ -22,7 +22,7 @@ SERVER = "Skipper"  # Skipper's branding when the backend sent no Server field
 
 _REASONS = {s.value: s.phrase for s in HTTPStatus}
 _REASONS.update({420: "Enhance Your Calm", 499: "Client Closed Request"})
-_STATUS_LINES: dict[int, str] = {}
+STATUS_LINES: dict[int, str] = {}
 
 
 def reason(code: int) -> str:
@@ -30,11 +30,11 @@ def reason(code: int) -> str:
 
 
 def status_line(code: int) -> str:
-    line = _STATUS_LINES.get(code)
+    line = STATUS_LINES.get(code)
     if line is None:
         line = f"HTTP/1.1 {code} {_REASONS.get(code, 'Status ' + str(code))}\r\n"
-        if len(_STATUS_LINES) < 1000:
-            _STATUS_LINES[code] = line
+        if len(STATUS_LINES) < 1000:
+            STATUS_LINES[code] = line
     return line
 
 

@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httptools
 
 from skipperd.http.context import FilterContext
+from skipperd.http.headers import Headers
 from skipperd.http.response import Response
 from skipperd.proxy import netio
 from skipperd.proxy.config import FOREVER, ProxyConfig
@@ -28,7 +29,7 @@ from skipperd.proxy.errors import ClientGone, ConnectError, ProxyError, RequestB
 from skipperd.proxy.exchange import BodySource, Exchange
 from skipperd.proxy.hop import HOP_BY_HOP, connection_options
 from skipperd.proxy.pool import Pool, PoolKey, Pools, UpstreamConn
-from skipperd.proxy.respond import connection_line, date_line, encode_head, no_body_status, send, status_line
+from skipperd.proxy.respond import STATUS_LINES, date_line, encode_head, send, status_line
 
 RECV_SIZE = 65536
 _CHUNK_END = b"0\r\n\r\n"
@@ -60,22 +61,22 @@ def host_port(scheme: str, host: str, port: int) -> str:
 
 
 class Upstream:
-    __slots__ = ("cfg", "pools", "_endpoints")
+    __slots__ = ("cfg", "pools", "endpoints")
 
     def __init__(self, cfg: ProxyConfig, pools: Pools) -> None:
         self.cfg = cfg
         self.pools = pools
         # (scheme, host, port) -> (pool, "host:port" for the Host header)
-        self._endpoints: dict[tuple[str, str, int], tuple[Pool, str]] = {}
+        self.endpoints: dict[tuple[str, str, int], tuple[Pool, str]] = {}
 
     def endpoint(self, key: tuple[str, str, int]) -> tuple[Pool, str]:
         """The pool of an endpoint ``(scheme, host, port)`` and its Host header value."""
-        ep = self._endpoints.get(key)
+        ep = self.endpoints.get(key)
         if ep is None:
-            if len(self._endpoints) > 10000:
-                self._endpoints.clear()
+            if len(self.endpoints) > 10000:
+                self.endpoints.clear()
             scheme, host, port = key
-            ep = self._endpoints[key] = (self.pools.pool(PoolKey(scheme, host, port)),
+            ep = self.endpoints[key] = (self.pools.pool(PoolKey(scheme, host, port)),
                                          host_port(scheme, host, port))
         return ep
 
@@ -99,7 +100,8 @@ class Upstream:
         parts.append("\r\n")
         return encode_head("".join(parts))
 
-    def connect(self, key: PoolKey) -> UpstreamConn:
+    def connect(self, pool: Pool) -> UpstreamConn:
+        key = pool.key
         if key.scheme != "http":
             # TODO(issue: TLS to backends): https endpoints need an SSL channel.
             raise ConnectError(502, f"{key.scheme} backends are not supported yet: {key.host}:{key.port}")
@@ -111,7 +113,7 @@ class Upstream:
             raise ConnectError(502, f"cannot resolve {key.host}: {e}") from None
         except OSError as e:
             raise ConnectError(502, f"connect to {key.host}:{key.port}: {e.strerror or e}") from None
-        return UpstreamConn(ch, key)
+        return UpstreamConn(ch, pool)
 
     def forward(self, ex: Exchange, ctx: FilterContext, pool: Pool, host: str) -> Response:
         """Send the request to the pool's endpoint; the response head, its body still to stream."""
@@ -120,18 +122,18 @@ class Upstream:
         head = self.request_head(ex, ctx, host, chunked)
         conn = None if self.cfg.disable_keepalives else pool.get()
         if conn is None:
-            conn = self.connect(pool.key)
+            conn = self.connect(pool)
         try:
             try:
                 self._exchange(conn, head, body, retry=conn.reused and body is None)
             except _Stale:
                 conn.close()
-                conn = self.connect(pool.key)
+                conn = self.connect(pool)
                 self._exchange(conn, head, body, retry=False)
         except BaseException:
             conn.close()
             raise
-        resp = Response(conn.status, conn.headers())
+        resp = Response(conn.status, Headers(conn.items))
         resp.stream = conn
         return resp
 
@@ -200,16 +202,14 @@ class Upstream:
             if conn.head_done:
                 if conn.status >= 200:
                     return
-                # An interim response (100 Continue ...): the final one follows.
-                if not conn.done:
-                    raise ProxyError(503, "malformed interim response from the backend")
-                conn.head_done = False
+                # An interim response whose end has not arrived yet: a 1xx has no body.
+                raise ProxyError(503, "malformed interim response from the backend")
 
     # --- response --------------------------------------------------------------------------------
 
     def release(self, conn: UpstreamConn, reusable: bool) -> None:
         if reusable and not self.cfg.disable_keepalives:
-            self.pools.pool(conn.key).put(conn)
+            conn.pool.put(conn)
         else:
             conn.close()
 
@@ -222,17 +222,20 @@ class Upstream:
             raise
 
     def _send_response(self, ex: Exchange, resp: Response, conn: UpstreamConn) -> None:
+        # The hot path of every proxied response: helpers inlined, one write for head and body.
         timeout = self.cfg.write_timeout
         status = resp.status
-        parts = [status_line(status)]
-        extra = connection_options(conn.conn_tokens) if conn.conn_tokens else None
+        parts = [STATUS_LINES.get(status) or status_line(status)]
+        hop = HOP_BY_HOP
+        if conn.conn_tokens:
+            hop = hop | connection_options(conn.conn_tokens)
         for lower, name, value in resp.headers.raw():
-            if lower in HOP_BY_HOP or (extra is not None and lower in extra):
-                continue
-            parts.append(f"{name}: {value}\r\n")
+            if lower not in hop:
+                parts.append(f"{name}: {value}\r\n")
         if not conn.has_date:
             parts.append(date_line())
-        no_body = ex.head or no_body_status(conn.status)
+        up = conn.status
+        no_body = ex.head or up < 200 or up == 204 or up == 304
         chunk_out = False
         if not no_body and (conn.chunked or conn.length < 0):
             if ex.http10:
@@ -240,9 +243,17 @@ class Upstream:
             else:
                 chunk_out = True
                 parts.append("Transfer-Encoding: chunked\r\n")
-        parts.append(connection_line(ex))
-        parts.append("\r\n")
-        head = encode_head("".join(parts))
+        if not ex.keep_alive:
+            parts.append("Connection: close\r\n\r\n")
+        elif ex.http10:
+            parts.append("Connection: keep-alive\r\n\r\n")
+        else:
+            parts.append("\r\n")
+        text = "".join(parts)
+        try:
+            head = text.encode("latin-1")
+        except UnicodeEncodeError:
+            head = encode_head(text)
         ex.status = status
         ex.head_sent = True
         if no_body:

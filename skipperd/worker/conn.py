@@ -144,7 +144,7 @@ class _Body:
 
 class ClientConnection:
     __slots__ = ("server", "ch", "remote", "parser", "ready", "cur", "requests", "forwarded", "broken",
-                 "upgraded", "idle", "head_deadline", "greenlet")
+                 "upgraded", "idle", "head_deadline", "max_head", "max_fields", "max_body", "read_header_timeout")
 
     def __init__(self, server: "Server", sock: Any, addr: Any) -> None:
         self.server = server
@@ -160,35 +160,38 @@ class ClientConnection:
         self.upgraded = False
         self.idle = False
         self.head_deadline = 0.0
-        self.greenlet: Any = None
+        # Limits copied from the server: read in every callback.
+        self.max_head = server.max_header_bytes
+        self.max_fields = server.max_header_count
+        self.max_body = server.max_content_length
+        self.read_header_timeout = server.read_header_timeout
 
-    # --- httptools callbacks ---------------------------------------------------------------------
+    # --- httptools callbacks (hot: no asserts, locals over attribute chains) ----------------------
 
     def on_message_begin(self) -> None:
         self.cur = _Message()
         if self.requests:
-            self.head_deadline = netio.now() + self.server.read_header_timeout
+            self.head_deadline = netio.now() + self.read_header_timeout
 
     def on_url(self, url: bytes) -> None:
-        m = self.cur
-        assert m is not None
+        m: Any = self.cur
         m.url += url
         m.head_bytes += len(url)
-        if m.head_bytes > self.server.max_header_bytes:
+        if m.head_bytes > self.max_head:
             raise _Limit(431, "request head too large")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        m = self.cur
-        assert m is not None
-        m.head_bytes += len(name) + len(value) + 4
-        if m.head_bytes > self.server.max_header_bytes:
-            raise _Limit(431, "request head too large")
+        m: Any = self.cur
         items = m.items
-        if len(items) >= self.server.max_header_count:
+        m.head_bytes += len(name) + len(value) + 4
+        if m.head_bytes > self.max_head:
+            raise _Limit(431, "request head too large")
+        if len(items) >= self.max_fields:
             raise _Limit(431, "too many header fields")
-        lower, canon = _NAMES.get(name) or header_name(name)
+        t = _NAMES.get(name) or header_name(name)
+        lower = t[0]
         v = value.decode("latin-1")
-        items.append((lower, canon, v))
+        items.append((lower, t[1], v))
         if lower in _SPECIAL:
             if lower == "host":
                 m.host = v
@@ -208,8 +211,7 @@ class ClientConnection:
                 m.conn_values.append(v)
 
     def on_headers_complete(self) -> None:
-        m = self.cur
-        assert m is not None
+        m: Any = self.cur
         p = self.parser
         raw = p.get_method()
         method = _METHODS.get(raw)
@@ -225,8 +227,7 @@ class ClientConnection:
             m.expect = False
         elif not m.has_host:
             raise _Limit(400, "missing required Host header")
-        limit = self.server.max_content_length
-        if limit and m.length > limit:
+        if m.length > 0 and self.max_body and m.length > self.max_body:
             raise _Limit(413, "request body too large")
         if m.chunked:
             m.length = -1
@@ -234,17 +235,14 @@ class ClientConnection:
         self.ready.append(m)
 
     def on_body(self, data: bytes) -> None:
-        m = self.cur
-        assert m is not None
+        m: Any = self.cur
         m.received += len(data)
         m.body.append(data)
-        limit = self.server.max_content_length
-        if limit and m.received > limit:
+        if self.max_body and m.received > self.max_body:
             raise _Limit(413, "request body too large")
 
     def on_message_complete(self) -> None:
-        m = self.cur
-        assert m is not None
+        m: Any = self.cur
         m.complete = True
         self.cur = None
 
@@ -311,7 +309,7 @@ class ClientConnection:
                     what = "read request header"
             self.idle = not partial and self.requests > 0
             try:
-                data = self.ch.recv(RECV_SIZE, timeout, what)
+                data = self.ch.recv_next(RECV_SIZE, timeout, what)
             except (netio.IOTimeout, OSError):
                 return None
             finally:
@@ -343,9 +341,8 @@ class ClientConnection:
 
     def build_request(self, m: _Message) -> Request:
         url = m.url
-        q = url.find(b"#")
-        if q >= 0:
-            url = url[:q]
+        if b"#" in url:
+            url = url[:url.find(b"#")]
         host = m.host
         if url[:1] == b"/":
             raw, _, query = url.partition(b"?")
@@ -364,8 +361,7 @@ class ClientConnection:
                 host = u.host.decode("latin-1") + (f":{u.port}" if u.port else "")
         if self.server.normalize_host:
             host = _normalize_host(host)
-        return Request(m.method, path, Headers(m.items), raw_path=raw_path, query=qs, host=host,
-                       remote_addr=self.remote, version=m.version)
+        return Request(m.method, path, Headers(m.items), raw_path, qs, host, self.remote, "http", m.version)
 
     def serve(self) -> None:
         server = self.server
