@@ -195,10 +195,19 @@ class Channel:
         sock = self.sock
         while True:
             try:
-                return sock.recv(size)
+                data = sock.recv(size)
+                self.input_pending = False  # taken; a stopped watcher restarts at the next wait
+                return data
             except BlockingIOError:
                 pass
             self.wait_readable(timeout, what)
+
+    def watch(self) -> None:
+        """Keep the read watcher started while nobody reads (an idle pooled connection): input
+        that arrives then, a close by the peer, sets ``input_pending``."""
+        rw = self._rw
+        if not rw.active and not self.closed and not self.input_pending:
+            rw.start(self._on_readable)
 
     def recv_next(self, size: int, timeout: float, what: str = "read") -> bytes:
         """Like ``recv``, but waits first unless the read watcher saw input arrive meanwhile.

@@ -148,6 +148,7 @@ class Pool:
             conn.close()
             return
         conn.idle_since = netio.now()
+        conn.ch.watch()
         self.idle.append(conn)
 
     def close_idle(self, older_than: float | None = None) -> int:
