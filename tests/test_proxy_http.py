@@ -688,7 +688,23 @@ def test_reset_and_early_close_are_503(skipperd: Start) -> None:
         assert c.get("/reset").status == 503, "the client connection survives backend failures"
 
 
-def test_malformed_backend_response_is_503(skipperd: Start) -> None:
+@pytest.mark.parametrize("reply", [
+    b"HTTP/1.1 abc Nonsense\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nX-Folded: a\r\n  b\r\nContent-Length: 2\r\n\r\nok",  # obsolete folding
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok",
+    b"SSH-2.0-OpenSSH\r\n",
+])
+def test_malformed_backend_response_is_503(skipperd: Start, reply: bytes) -> None:
+    ls, url = raw_origin([reply])
+    try:
+        s = skipperd(routes=proxied(url))
+        assert Client(s.port).get("/").status == 503
+    finally:
+        ls.close()
+
+
+def raw_origin(replies: list[bytes]) -> tuple[socket.socket, str]:
+    """An origin that answers each request on a connection with the next raw reply."""
     ls = socket.socket()
     ls.bind(("127.0.0.1", 0))
     ls.listen(8)
@@ -699,14 +715,31 @@ def test_malformed_backend_response_is_503(skipperd: Start) -> None:
                 c, _ = ls.accept()
             except OSError:
                 return
-            c.recv(65536)
-            c.sendall(b"HTTP/1.1 abc Nonsense\r\n\r\n")
-            c.close()
+            with c:
+                for reply in replies:
+                    if not c.recv(65536):
+                        break
+                    c.sendall(reply)
 
     threading.Thread(target=serve, daemon=True).start()
+    return ls, f"http://127.0.0.1:{ls.getsockname()[1]}"
+
+
+def test_backend_interim_responses_are_skipped(skipperd: Start) -> None:
+    ls, url = raw_origin([
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+        b"HTTP/1.1 200 OK\r\nX-Field:  spaced value \r\nContent-Length: 2\r\n\r\nok",
+        b"HTTP/1.1 201 Created\r\nContent-Length: 3\r\n\r\nnew",
+    ])
     try:
-        s = skipperd(routes=proxied(f"http://127.0.0.1:{ls.getsockname()[1]}"))
-        assert Client(s.port).get("/").status == 503
+        s = skipperd(routes=proxied(url))
+        c = Client(s.port)
+        a = c.get("/")
+        assert a.status == 200 and a.body == b"ok"
+        assert a.header("Link") is None
+        assert a.header("X-Field") == "spaced value"
+        b = c.get("/again")
+        assert b.status == 201 and b.body == b"new", "the connection was reused after the interim responses"
     finally:
         ls.close()
 
