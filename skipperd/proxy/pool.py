@@ -19,6 +19,7 @@ import httptools
 
 from skipperd.http.headers import Headers
 from skipperd.proxy import netio
+from skipperd.http.fields import NAMES as _NAMES, header_name
 
 
 class PoolKey(NamedTuple):
@@ -60,9 +61,29 @@ class UpstreamConn:
         """After a response without the body its head announced (HEAD): llhttp would wait for it."""
         self.parser = httptools.HttpResponseParser(self)
 
-    # --- httptools callbacks ----------------------------------------------------------------------
-    # No on_header: a callback per field costs about twice what splitting the head once does
-    # (``read_fields``). llhttp still validates the whole head before it is split.
+    # --- httptools callbacks (hot) --------------------------------------------------------------
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        t = _NAMES.get(name) or header_name(name)
+        lower = t[0]
+        v = value.decode("latin-1")
+        self.items.append((lower, t[1], v))
+        if lower in _SPECIAL:
+            if lower == "content-length":
+                try:
+                    self.length = int(v)
+                except ValueError:
+                    pass
+            elif lower == "date":
+                self.has_date = True
+            elif lower == "server":
+                self.has_server = True
+            elif lower == "transfer-encoding":
+                self.chunked = "chunked" in v.lower()
+            elif lower == "connection" and v.lower() not in _PLAIN_CONNECTION:
+                if self.conn_tokens is None:
+                    self.conn_tokens = []
+                self.conn_tokens.append(v)
 
     def on_headers_complete(self) -> None:
         p = self.parser
@@ -76,60 +97,11 @@ class UpstreamConn:
     def on_message_complete(self) -> None:
         if self.status < 200:
             # An interim response (100 Continue ...): the final one follows on the same parser.
-            self.status = 0
-            self.head_done = False
+            self.reset()
             return
         self.done = True
         # llhttp knows after the whole message whether the connection stays usable.
         self.keep_alive = self.keep_alive and self.parser.should_keep_alive()
-
-    def read_fields(self, received: bytes) -> bool:
-        """Split the final response head out of ``received`` (everything read for this exchange).
-
-        False when the bytes do not start with the response llhttp just accepted (a backend
-        that sent something before it): the connection is then not trusted.
-        """
-        start = 0
-        while received.startswith(b"HTTP/1.", start) and received[start + 9:start + 10] == b"1" \
-                and received[start + 9:start + 12] != b"101":
-            start = received.find(b"\r\n\r\n", start) + 4  # an interim response before the final one
-            if start < 4:
-                return False
-        if not received.startswith(b"HTTP/", start):
-            return False
-        end = received.find(b"\r\n\r\n", start)
-        if end < 0:
-            return False
-        lines = received[start:end].decode("latin-1").split("\r\n")
-        items = self.items
-        special = _SPECIAL
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if not sep:  # obsolete line folding (RFC 9112 §5.2): part of the previous value
-                if items:
-                    lower, n, v = items[-1]
-                    items[-1] = (lower, n, f"{v} {line.strip()}")
-                continue
-            lower = name.lower()
-            value = value.strip(" \t")
-            items.append((lower, name, value))
-            if lower in special:
-                if lower == "content-length":
-                    try:
-                        self.length = int(value)
-                    except ValueError:
-                        pass
-                elif lower == "date":
-                    self.has_date = True
-                elif lower == "server":
-                    self.has_server = True
-                elif lower == "transfer-encoding":
-                    self.chunked = "chunked" in value.lower()
-                elif lower == "connection" and value.lower() not in _PLAIN_CONNECTION:
-                    if self.conn_tokens is None:
-                        self.conn_tokens = []
-                    self.conn_tokens.append(value)
-        return True
 
     def headers(self) -> Headers:
         return Headers(self.items)

@@ -178,7 +178,6 @@ class Upstream:
         parser = conn.parser
         timeout = self.cfg.header_timeout
         got = False
-        received: list[bytes] = []
         while True:
             try:
                 data = ch.recv_after_wait(RECV_SIZE, timeout, "backend response header")
@@ -193,7 +192,6 @@ class Upstream:
                     raise _Stale()
                 raise ProxyError(503, "the backend closed the connection before responding")
             got = True
-            received.append(data)
             try:
                 parser.feed_data(data)
             except httptools.HttpParserUpgrade:
@@ -202,12 +200,10 @@ class Upstream:
             except httptools.HttpParserError as e:
                 raise ProxyError(503, f"malformed backend response: {e}") from None
             if conn.head_done:
-                if conn.status < 200:
-                    # An interim response whose end has not arrived yet: a 1xx has no body.
-                    raise ProxyError(503, "malformed interim response from the backend")
-                if not conn.read_fields(received[0] if len(received) == 1 else b"".join(received)):
-                    raise ProxyError(503, "unexpected bytes before the backend's response")
-                return
+                if conn.status >= 200:
+                    return
+                # An interim response whose end has not arrived yet: a 1xx has no body.
+                raise ProxyError(503, "malformed interim response from the backend")
 
     # --- response --------------------------------------------------------------------------------
 
