@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import threading
 import time
@@ -941,3 +942,26 @@ def test_access_log(skipperd: Start, origin: Origin) -> None:
     line = next(line for line in s.log().splitlines() if "/logged" in line)
     assert re.search(r'^127\.0\.0\.1 - - \[[^]]+\] "GET /logged\?x=1 HTTP/1\.1" 200 \d+ "" "test-agent" \d+ '
                      r'example\.org - -$', line), line
+
+
+def test_graceful_stop_finishes_requests_in_flight(skipperd: Start) -> None:
+    def handler(r: Req) -> Resp:
+        if r.target == "/slow":
+            time.sleep(1.5)
+        return Resp(body=r.target.encode())
+
+    with Origin(handler) as o:
+        s = skipperd(routes=proxied(o.url))
+        idle = Client(s.port)
+        assert idle.get("/fast").status == 200
+        busy = Client(s.port)
+        busy.send(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        s.signal(signal.SIGTERM)
+        assert idle.closed(timeout=3), "idle keep-alive connections are closed at once"
+        assert time.monotonic() - t0 < 1.2
+        a = busy.read()
+        assert a.status == 200 and a.body == b"/slow"
+        assert a.header("Connection") == "close"
+        assert s.proc is not None and s.proc.wait(15) == 0
