@@ -17,7 +17,7 @@ from skipperd.http.context import FilterContext
 def _name_value(spec_name: str, args: tuple[Arg, ...]) -> tuple[str, str]:
     if len(args) != 2 or not isinstance(args[0], str) or not isinstance(args[1], str):
         raise InvalidArguments(spec_name, "expects a header name and a value, as strings")
-    name, value = args
+    name, value = args[0], args[1]
     if not name or any(c in name for c in " \t\r\n:"):
         raise InvalidArguments(spec_name, f"invalid header name {name!r}")
     if "\r" in value or "\n" in value:

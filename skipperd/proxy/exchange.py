@@ -19,7 +19,11 @@ class BodySource(Protocol):
 
     length: int
     chunked: bool
-    complete: bool
+
+    @property
+    def complete(self) -> bool:
+        """All of the body was received (some of it may not have been read yet)."""
+        ...
 
     def read(self) -> bytes: ...
 
