@@ -168,13 +168,15 @@ class ClientConnection:
 
     # --- httptools callbacks (hot: no asserts, locals over attribute chains) ----------------------
 
-    def on_message_begin(self) -> None:
-        self.cur = _Message()
-        if self.requests:
-            self.head_deadline = netio.now() + self.read_header_timeout
+    # No on_message_begin: the URL is the first thing of every request, so the message starts
+    # there (one callback less per request).
 
     def on_url(self, url: bytes) -> None:
         m: Any = self.cur
+        if m is None:
+            m = self.cur = _Message()
+            if self.requests:
+                self.head_deadline = netio.now() + self.read_header_timeout
         m.url += url
         m.head_bytes += len(url)
         if m.head_bytes > self.max_head:
@@ -392,7 +394,8 @@ class ClientConnection:
                       connection_options(m.conn_values) if m.conn_values else None)
         if self.forwarded is not None:
             self.forwarded.apply(req)
-        table = server.tables.current()
+        tables = server.tables
+        table = tables.table if tables.reader.generation() == tables.generation else tables.current()
         log_it = server.access_log and accesslog.enabled()
         if log_it:
             started = _time()
