@@ -72,8 +72,10 @@ class Skipperd:
         argv = [sys.executable, "-m", "skipperd",
                 f"-address=127.0.0.1:{self.port}",
                 f"-support-listener={'127.0.0.1:%d' % self.support_port if self.support_port else ''}",
-                f"-workers={o.workers}", f"-instance-name={self.instance}",
+                f"-instance-name={self.instance}",
                 f"-wait-for-healthcheck-interval={o.drain}", "-graceful-timeout=10s"]
+        if o.config is None or "workers" not in o.config:  # flags would override the file
+            argv.append(f"-workers={o.workers}")
         if o.routes is not None:
             argv.append(f"-routes-file={self.routes_file}")
         if o.wait_first_route_load:

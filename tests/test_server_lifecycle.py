@@ -139,7 +139,7 @@ class Load:
 
 
 def test_sighup_rotates_workers_without_failing_requests(skipperd: Start) -> None:
-    s = skipperd(Options(routes=HELLO, workers=2, config={"workers": 2}))
+    s = skipperd(Options(routes=HELLO, config={"workers": 2}))
     before = set(s.wait_workers(2))
     with Load(s.port, "/hello") as load:
         time.sleep(0.5)
@@ -147,9 +147,10 @@ def test_sighup_rotates_workers_without_failing_requests(skipperd: Start) -> Non
         s.wait_for(lambda: not before & set(s.worker_pids()) and len(s.worker_pids()) == 2, timeout=20)
         time.sleep(0.5)
         # The config file is re-read: the worker count follows it.
+        rotated = set(s.worker_pids())
         s.config_file.write_text("workers: 3\n")
         s.signal(signal.SIGHUP)
-        s.wait_for(lambda: len(s.worker_pids()) == 3, timeout=20)
+        s.wait_for(lambda: len(s.worker_pids()) == 3 and not rotated & set(s.worker_pids()), timeout=20)
         time.sleep(0.5)
     assert load.failures == []
     assert load.ok > 50
