@@ -22,6 +22,7 @@ class ProxyConfig:
     idle_timeout_backend: float = 60.0
     idle_conns_num: int = 64
     disable_keepalives: bool = False
+    tcp_keepalive: float = 30.0          # backend sockets: TCP keep-alive idle time and interval
     max_content_length: int = 0
     read_timeout: float = 300.0          # client body, between two reads
     write_timeout: float = 60.0          # client, per write
@@ -39,6 +40,7 @@ class ProxyConfig:
             idle_timeout_backend=s.idle_timeout_backend,
             idle_conns_num=s.idle_conns_num,
             disable_keepalives=s.disable_http_keepalives,
+            tcp_keepalive=s.keepalive_backend,
             max_content_length=s.max_content_length,
             read_timeout=s.read_timeout_server,
             write_timeout=s.write_timeout_server,

@@ -281,8 +281,20 @@ def _is_ip(host: str) -> int:
     return 0
 
 
-def connect(host: str, port: int, timeout: float) -> Channel:
-    """A connected ``Channel``. Raises ``IOTimeout`` or ``OSError`` (``gaierror`` for names)."""
+def _keepalive(sock: _socket.socket, period: float) -> None:
+    if period <= 0:
+        return
+    secs = max(1, int(period))
+    sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_KEEPALIVE, 1)
+    if hasattr(_socket, "TCP_KEEPIDLE"):
+        sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_KEEPIDLE, secs)
+        sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_KEEPINTVL, secs)
+
+
+def connect(host: str, port: int, timeout: float, keepalive: float = 0.0) -> Channel:
+    """A connected ``Channel``. Raises ``IOTimeout`` or ``OSError`` (``gaierror`` for names).
+
+    ``keepalive`` is the TCP keep-alive period (Go's dialer ``KeepAlive``, 0 for none)."""
     family = _is_ip(host)
     if family:
         addrs: list[tuple[int, Any]] = [(family, (host, port))]
@@ -294,6 +306,7 @@ def connect(host: str, port: int, timeout: float) -> Channel:
         sock = _socket.socket(fam, _socket.SOCK_STREAM)
         try:
             sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+            _keepalive(sock, keepalive)
         except OSError:
             pass
         ch = Channel(sock)

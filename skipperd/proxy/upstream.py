@@ -106,7 +106,7 @@ class Upstream:
             # TODO(issue: TLS to backends): https endpoints need an SSL channel.
             raise ConnectError(502, f"{key.scheme} backends are not supported yet: {key.host}:{key.port}")
         try:
-            ch = netio.connect(key.host, key.port, self.cfg.connect_timeout)
+            ch = netio.connect(key.host, key.port, self.cfg.connect_timeout, self.cfg.tcp_keepalive)
         except netio.IOTimeout:
             raise ConnectError(504, f"connect to {key.host}:{key.port} timed out") from None
         except socket.gaierror as e:
