@@ -965,3 +965,28 @@ def test_graceful_stop_finishes_requests_in_flight(skipperd: Start) -> None:
         assert a.status == 200 and a.body == b"/slow"
         assert a.header("Connection") == "close"
         assert s.proc is not None and s.proc.wait(15) == 0
+
+
+def test_client_that_stops_reading_hits_the_write_timeout(skipperd: Start) -> None:
+    big = b"z" * (64 << 20)
+    with Origin(lambda r: Resp(body=big if r.target == "/big" else b"small")) as o:
+        s = skipperd(routes=proxied(o.url), args=["-write-timeout-server=1s"])
+        worker = s.wait_workers(1)[0]
+        c = Client(s.port)
+        c.send(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(3)  # never read: skipperd's writes block, then time out
+        t0 = time.monotonic()
+        got = 0
+        c.sock.settimeout(5)
+        try:
+            while True:
+                data = c.sock.recv(1 << 20)
+                if not data:
+                    break
+                got += len(data)
+        except (ConnectionResetError, socket.timeout):
+            pass
+        assert got < len(big), "the connection was cut off, not served whole"
+        assert time.monotonic() - t0 < 5, "what was buffered arrives, then the connection ends"
+        assert s.wait_workers(1) == [worker]
+        assert Client(s.port).get("/small").status == 200
