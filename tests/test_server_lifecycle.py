@@ -306,3 +306,22 @@ def test_systemd_notify_ready_after_first_table(skipperd: Start, tmp_path: Path)
         s.wait_for(lambda: any(b"STOPPING=1" in m for m in drain()), timeout=10)
     finally:
         sock.close()
+
+
+def test_children_exit_when_the_arbiter_is_killed(skipperd: Start) -> None:
+    s = skipperd(routes=HELLO, workers=1)
+    children = s.children()
+    assert s.supervisor_pid() in children and s.worker_pids()
+    os.kill(s.pid, signal.SIGKILL)  # only the arbiter: its children are orphaned
+
+    def gone() -> bool:
+        return not any(Path(f"/proc/{p}").exists() and "zombie" not in _state(p) for p in children)
+
+    s.wait_for(gone, timeout=10)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:", 1)[1].split("\n", 1)[0]
+    except (OSError, IndexError):
+        return "zombie"

@@ -87,6 +87,7 @@ class RouteSupervisor:
         self._built = False
         self._pending: tuple[bytes, bytes, list[Route], list[table.Invalid], float] | None = None
         self._next_publish = 0.0
+        self.ppid = os.getppid()
 
     # --- start-up --------------------------------------------------------------------------------
 
@@ -178,6 +179,11 @@ class RouteSupervisor:
                     self.sleep(next_tick - time.monotonic())
                     if time.monotonic() >= next_tick:
                         next_tick = time.monotonic() + TICK
+                        if os.getppid() != self.ppid:
+                            # The arbiter died (kill -9): an orphaned supervisor would keep a
+                            # port and publish for nobody; the next instance starts its own.
+                            log.warning("route supervisor: the arbiter (pid %d) is gone, exiting", self.ppid)
+                            return EXIT_OK
                         self.refresh()
                     continue
                 handler = getattr(self, "handle_" + self.SIG_NAMES.get(sig, ""), None)
