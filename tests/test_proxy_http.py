@@ -26,16 +26,10 @@ Start = Callable[..., Skipperd]
 
 # --- a small origin server ----------------------------------------------------------------------
 
-@dataclass
-class Req:
-    method: str
-    target: str
-    version: str
+class _Fields:
+    """Header lookups shared by what the origin received and what the client got back."""
+
     headers: list[tuple[str, str]]
-    body: bytes = b""
-    body_len: int = 0
-    conn_no: int = 0        # which connection of the origin (1-based)
-    on_conn: int = 0        # which request on that connection (1-based)
 
     def header(self, name: str) -> str | None:
         for n, v in self.headers:
@@ -45,6 +39,18 @@ class Req:
 
     def names(self) -> set[str]:
         return {n.lower() for n, _ in self.headers}
+
+
+@dataclass
+class Req(_Fields):
+    method: str
+    target: str
+    version: str
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+    body_len: int = 0
+    conn_no: int = 0        # which connection of the origin (1-based)
+    on_conn: int = 0        # which request on that connection (1-based)
 
 
 @dataclass
@@ -232,20 +238,12 @@ class Origin:
 # --- a raw HTTP/1.1 client ------------------------------------------------------------------------
 
 @dataclass
-class Answer:
+class Answer(_Fields):
     status: int
     headers: list[tuple[str, str]]
     body: bytes
     head: bytes
 
-    def header(self, name: str) -> str | None:
-        for n, v in self.headers:
-            if n.lower() == name.lower():
-                return v
-        return None
-
-    def names(self) -> set[str]:
-        return {n.lower() for n, _ in self.headers}
 
 
 class Client:
