@@ -60,28 +60,22 @@ class SpecCache:
 
     def predicate(self, registry: Registry[PredicateSpec], p: Predicate) -> PredicateInstance:
         """Raises ``UnknownSpec``, ``InvalidArguments``, or whatever a faulty spec raises."""
-        key = ("p", p)
-        inst = self._get(key)
-        if inst is None:
-            spec = registry.get(p.name)
-            if spec is None:
-                raise UnknownSpec("predicate", p.name)
-            inst = spec.create(p.args)
-            if getattr(spec, "cacheable", True):
-                self._put(key, inst)
-        return inst  # type: ignore[no-any-return]
+        return self._instance("predicate", registry, p)  # type: ignore[no-any-return]
 
     def filter(self, registry: Registry[FilterSpec], f: Filter) -> FilterInstance:
-        key = ("f", f)
+        return self._instance("filter", registry, f)  # type: ignore[no-any-return]
+
+    def _instance(self, kind: str, registry: Registry[Any], item: Predicate | Filter) -> Any:
+        key = (kind, item)
         inst = self._get(key)
         if inst is None:
-            spec = registry.get(f.name)
+            spec = registry.get(item.name)
             if spec is None:
-                raise UnknownSpec("filter", f.name)
-            inst = spec.create(f.args)
+                raise UnknownSpec(kind, item.name)
+            inst = spec.create(item.args)
             if getattr(spec, "cacheable", True):
                 self._put(key, inst)
-        return inst  # type: ignore[no-any-return]
+        return inst
 
     def backend(self, b: Backend) -> RuntimeBackend:
         """Raises ValueError with the reason when the backend is not usable."""
