@@ -118,7 +118,15 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
         removed = cleanup_stale(self.app.instance)
         if removed:
             self.log.info("removed %d shared-memory segment(s) left by an earlier instance", removed)
+        self._log_request_path()
         self._bind_support_listener()
+
+    def _log_request_path(self) -> None:
+        from skipperd import compiled
+
+        status = compiled.status()
+        stale = "changed" in status or "incomplete" in status
+        (self.log.warning if stale else self.log.info)("request path: %s", status)
 
     def _bind_support_listener(self) -> None:
         addr = self.app.settings.support_listener

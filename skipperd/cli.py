@@ -56,7 +56,9 @@ def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr
         out.write(help_text())
         return 0
     if argv and argv[0] in ("-version", "--version"):
-        out.write(f"skipperd {__version__}\n")
+        from skipperd import compiled
+
+        out.write(f"skipperd {__version__} (request path {compiled.status()})\n")
         return 0
 
     from skipperd import config

@@ -19,7 +19,7 @@ PROBE = textwrap.dedent("""
     def spy(*a, **kw):
         seen["before"] = sorted(m for m in sys.modules
                                 if m in ("ssl", "concurrent.futures", "urllib3", "gunicorn")
-                                or (m.startswith("skipperd.") and m != "skipperd.__main__"))
+                                or (m.startswith("skipperd.") and m not in ("skipperd.__main__", "skipperd.compiled")))
         return real(*a, **kw)
     gevent.monkey.patch_all = spy
     sys.argv = ["skipperd", "-no-such-flag"]   # stops right after the patch, in config parsing

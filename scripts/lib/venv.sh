@@ -42,3 +42,27 @@ ensure_debs() {
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
+
+# ensure_compiled builds the mypyc build of the request path (skipperd/compiled.py) when it is
+# missing or older than the sources. Needs mypy (installed here when missing) and a C compiler
+# with Python's headers (installed from Debian when missing and running as root). A failed build
+# is reported and skipperd runs interpreted; SKIPPERD_INTERPRETED=1 skips the build.
+ensure_compiled() {
+    local status
+    if [ -n "${SKIPPERD_INTERPRETED:-}" ] && [ "${SKIPPERD_INTERPRETED}" != 0 ]; then return 0; fi
+    status="$(.venv/bin/python scripts/lib/compile.py status)"
+    [ "$status" = compiled ] && return 0
+    if ! .venv/bin/python -c "import mypyc" 2>/dev/null; then
+        .venv/bin/python -m pip install -q --disable-pip-version-check "mypy>=1.10" >&2 || true
+    fi
+    if ! command -v cc >/dev/null 2>&1 \
+        || ! .venv/bin/python -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("include"), "Python.h")))'; then
+        ensure_debs gcc:gcc >&2 || true
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-dev >&2 || true
+        fi
+    fi
+    echo "compiling the request path with mypyc ($status) ..." >&2
+    .venv/bin/python scripts/lib/compile.py build >&2 || true
+    echo "request path: $(.venv/bin/python scripts/lib/compile.py status)" >&2
+}

@@ -92,7 +92,12 @@ _RE_ESCAPES = {b"/": b"/", b"\\": b"\\"}
 def _unescape(raw: bytes, table: dict[bytes, bytes]) -> str:
     if b"\\" in raw:
         raw = _ESCAPE.sub(lambda m: table.get(m.group(1), m.group(0)), raw)
-    return raw.decode("utf-8", "surrogatepass")
+    try:
+        return raw.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        # Bytes that are not UTF-8 (only through the bytes API; text input is always encoded):
+        # kept as lone surrogates, as Go keeps them in a string, instead of failing the lexer.
+        return raw.decode("utf-8", "surrogateescape")
 
 
 @dataclass(slots=True)

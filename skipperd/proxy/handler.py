@@ -60,17 +60,18 @@ class Proxy:
 
     def serve(self, ex: Exchange, table: Any) -> None:
         """Answer one exchange. ``ClientGone``/``UpstreamBroken`` mean: drop the client connection."""
+        # One name per handler: compiled (mypyc), a name keeps the type of its first handler.
         try:
             resp = self._route(ex, table, 0)
-        except _NotFound as e:
-            resp = error_response(e.status)
-        except ProxyError as e:
-            self._log_error(ex, e.status, e.reason)
-            resp = error_response(e.status)
-        except RequestBodyError as e:
-            self._log_error(ex, e.status, e.reason)
+        except _NotFound as nf:
+            resp = error_response(nf.status)
+        except ProxyError as pe:
+            self._log_error(ex, pe.status, pe.reason)
+            resp = error_response(pe.status)
+        except RequestBodyError as be:
+            self._log_error(ex, be.status, be.reason)
             ex.keep_alive = False
-            resp = error_response(e.status)
+            resp = error_response(be.status)
         if ex.keep_alive:
             body = ex.body
             if self.stopping or (body is not None and not body.complete and not body.reusable_after_response()):

@@ -1,0 +1,139 @@
+"""The request path compiled to C with mypyc, and the guard that keeps a stale build out.
+
+The modules in ``MODULES`` carry every proxied request (the connection loop, the proxy, the
+matcher, the HTTP types). They are plain typed Python; ``scripts/compile`` (run by
+``scripts/run``, ``scripts/test`` and ``scripts/bench``; the build itself is
+``scripts/lib/compile.py``) compiles them with mypyc into extension modules beside their
+sources, which Python then imports instead of the ``.py`` files. Compiled,
+a proxied request costs about a third less CPU (``scripts/bench`` prints which kind it ran).
+
+A build is all or nothing and must match the sources exactly: the build records a digest of
+the sources of ``MODULES`` in ``STAMP``; ``guard()``, run when the ``skipperd`` package is
+imported, compares it with the sources on disk. When they differ (a source edited after the
+build), when there is no complete build, or when ``SKIPPERD_INTERPRETED=1`` is set, it
+installs an import hook that loads all of ``MODULES`` from their ``.py`` files, so that an edit
+is never shadowed by old machine code. ``status()`` says which kind is running and why.
+
+mypyc compiles a subset of Python's semantics; the listed modules keep to it (no monkey
+patching of their functions, no interpreted subclasses of their classes, one name per
+``except ... as`` handler).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import os
+import sys
+from types import ModuleType
+from typing import Sequence
+
+#: The request path, compiled together as one group (mypyc calls between them natively).
+MODULES: tuple[str, ...] = (
+    "skipperd.http.context",
+    "skipperd.http.fields",
+    "skipperd.http.headers",
+    "skipperd.http.request",
+    "skipperd.http.response",
+    "skipperd.proxy.exchange",
+    "skipperd.proxy.handler",
+    "skipperd.proxy.netio",
+    "skipperd.proxy.pool",
+    "skipperd.proxy.respond",
+    "skipperd.proxy.upstream",
+    "skipperd.routing.matcher",
+    "skipperd.worker.conn",
+)
+GROUP = "skipperd._compiled"  # mypyc's shared library: skipperd/_compiled__mypyc.*.so
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(PACKAGE_DIR)
+STAMP = os.path.join(PACKAGE_DIR, "_compiled.stamp")
+ENV_INTERPRETED = "SKIPPERD_INTERPRETED"
+
+_state: dict[str, str] = {}
+
+
+def source_path(module: str, root: str = ROOT) -> str:
+    return os.path.join(root, *module.split(".")) + ".py"
+
+
+def source_digest(root: str = ROOT, modules: Sequence[str] = MODULES) -> str:
+    """A digest of the sources of ``modules`` (and of this list itself)."""
+    h = hashlib.sha256()
+    for m in modules:
+        h.update(m.encode() + b"\0")
+        with open(source_path(m, root), "rb") as f:
+            h.update(f.read())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def extension_path(module: str, root: str = ROOT) -> str | None:
+    """The compiled extension of ``module`` beside its source, if there is one."""
+    base = os.path.join(root, *module.split("."))
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        if os.path.exists(base + suffix):
+            return base + suffix
+    return None
+
+
+def check(root: str = ROOT, stamp: str | None = None) -> str:
+    """``""`` when the compiled build can be used, else why not."""
+    if os.environ.get(ENV_INTERPRETED, "") not in ("", "0"):
+        return f"{ENV_INTERPRETED} is set"
+    missing = [m for m in MODULES if extension_path(m, root) is None]
+    if len(missing) == len(MODULES):
+        return "not compiled (scripts/compile builds it)"
+    if missing:
+        return f"incomplete build: {', '.join(missing)} not compiled"
+    try:
+        with open(stamp or _stamp(root), encoding="ascii") as f:
+            recorded = f.read().strip()
+    except OSError:
+        return "the build has no stamp"
+    try:
+        current = source_digest(root)
+    except OSError as e:
+        return f"cannot read the sources: {e}"
+    if recorded != current:
+        return "the sources changed since the build (scripts/compile rebuilds it)"
+    return ""
+
+
+class _SourceOnly(importlib.abc.MetaPathFinder):
+    """Loads the compiled modules from their ``.py`` files."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def find_spec(self, fullname: str, path: Sequence[str] | None,
+                  target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in MODULES:
+            return None
+        return importlib.util.spec_from_file_location(fullname, source_path(fullname, self.root))
+
+
+def guard(root: str = ROOT, stamp: str | None = None) -> str:
+    """Run once at package import: keep a stale or partial build out. Returns ``status()``."""
+    if _state:
+        return status()
+    why = check(root, stamp)
+    if why:
+        loaded = [m for m in MODULES if m in sys.modules]
+        if loaded:  # too late to choose; cannot happen when the package imports this first
+            why += f" (but {', '.join(loaded)} already imported)"
+        sys.meta_path.insert(0, _SourceOnly(root))
+    _state["why"] = why
+    return status()
+
+
+def status() -> str:
+    """``"compiled"`` or ``"interpreted: <why>"``."""
+    why = _state.get("why", "guard() not run")
+    return "compiled" if not why else f"interpreted: {why}"
+
+
+def _stamp(root: str) -> str:
+    return os.path.join(root, "skipperd", os.path.basename(STAMP))
