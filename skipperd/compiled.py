@@ -8,7 +8,7 @@ sources, which Python then imports instead of the ``.py`` files. Compiled,
 a proxied request costs about a third less CPU (``scripts/bench`` prints which kind it ran).
 
 A build is all or nothing and must match the sources exactly: the build records a digest of
-the sources of ``MODULES`` in ``STAMP``; ``guard()``, run when the ``skipperd`` package is
+the sources of ``MODULES`` in ``skipperd/_compiled.stamp``; ``guard()``, run when the ``skipperd`` package is
 imported, compares it with the sources on disk. When they differ (a source edited after the
 build), when there is no complete build, or when ``SKIPPERD_INTERPRETED=1`` is set, it
 installs an import hook that loads all of ``MODULES`` from their ``.py`` files, so that an edit
@@ -47,9 +47,7 @@ MODULES: tuple[str, ...] = (
     "skipperd.worker.conn",
 )
 GROUP = "skipperd._compiled"  # mypyc's shared library: skipperd/_compiled__mypyc.*.so
-PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(PACKAGE_DIR)
-STAMP = os.path.join(PACKAGE_DIR, "_compiled.stamp")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # holds skipperd/
 ENV_INTERPRETED = "SKIPPERD_INTERPRETED"
 
 _state: dict[str, str] = {}
@@ -79,7 +77,12 @@ def extension_path(module: str, root: str = ROOT) -> str | None:
     return None
 
 
-def check(root: str = ROOT, stamp: str | None = None) -> str:
+def stamp_path(root: str = ROOT) -> str:
+    """Where the build records the digest of the sources it compiled."""
+    return os.path.join(root, "skipperd", "_compiled.stamp")
+
+
+def check(root: str = ROOT) -> str:
     """``""`` when the compiled build can be used, else why not."""
     if os.environ.get(ENV_INTERPRETED, "") not in ("", "0"):
         return f"{ENV_INTERPRETED} is set"
@@ -89,7 +92,7 @@ def check(root: str = ROOT, stamp: str | None = None) -> str:
     if missing:
         return f"incomplete build: {', '.join(missing)} not compiled"
     try:
-        with open(stamp or _stamp(root), encoding="ascii") as f:
+        with open(stamp_path(root), encoding="ascii") as f:
             recorded = f.read().strip()
     except OSError:
         return "the build has no stamp"
@@ -115,11 +118,11 @@ class _SourceOnly(importlib.abc.MetaPathFinder):
         return importlib.util.spec_from_file_location(fullname, source_path(fullname, self.root))
 
 
-def guard(root: str = ROOT, stamp: str | None = None) -> str:
+def guard(root: str = ROOT) -> str:
     """Run once at package import: keep a stale or partial build out. Returns ``status()``."""
     if _state:
         return status()
-    why = check(root, stamp)
+    why = check(root)
     if why:
         loaded = [m for m in MODULES if m in sys.modules]
         if loaded:  # too late to choose; cannot happen when the package imports this first
@@ -133,7 +136,3 @@ def status() -> str:
     """``"compiled"`` or ``"interpreted: <why>"``."""
     why = _state.get("why", "guard() not run")
     return "compiled" if not why else f"interpreted: {why}"
-
-
-def _stamp(root: str) -> str:
-    return os.path.join(root, "skipperd", os.path.basename(STAMP))

@@ -32,7 +32,7 @@ def _tree(root: Path, *, build: bool = True, skip: str = "") -> None:
         if build and m != skip:
             src.with_suffix(SUFFIX).write_bytes(b"\x7fELF")
     if build:
-        (root / "skipperd" / "_compiled.stamp").write_text(compiled.source_digest(str(root)) + "\n")
+        Path(compiled.stamp_path(str(root))).write_text(compiled.source_digest(str(root)) + "\n")
 
 
 def test_a_complete_current_build_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,7 +63,7 @@ def test_a_partial_build_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_a_build_without_stamp_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(compiled.ENV_INTERPRETED, raising=False)
     _tree(tmp_path)
-    (tmp_path / "skipperd" / "_compiled.stamp").unlink()
+    Path(compiled.stamp_path(str(tmp_path))).unlink()
     assert compiled.check(str(tmp_path)) == "the build has no stamp"
 
 

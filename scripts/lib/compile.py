@@ -18,16 +18,12 @@ import tempfile
 from skipperd import compiled
 
 
-def _stamp(root: str) -> str:
-    return os.path.join(root, "skipperd", os.path.basename(compiled.STAMP))
-
-
 def clean(root: str) -> None:
     for m in (*compiled.MODULES, compiled.GROUP + "__mypyc"):
         while (ext := compiled.extension_path(m, root)) is not None:
             os.unlink(ext)
-    if os.path.exists(_stamp(root)):
-        os.unlink(_stamp(root))
+    if os.path.exists(compiled.stamp_path(root)):
+        os.unlink(compiled.stamp_path(root))
 
 
 def build(root: str, jobs: int = 2) -> None:
@@ -54,7 +50,7 @@ def build(root: str, jobs: int = 2) -> None:
     if compiled.source_digest(root) != digest:
         clean(root)
         raise RuntimeError("the sources changed during the build")
-    with open(_stamp(root), "w", encoding="ascii") as f:
+    with open(compiled.stamp_path(root), "w", encoding="ascii") as f:
         f.write(digest + "\n")
 
 
