@@ -124,9 +124,7 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
     def _log_request_path(self) -> None:
         from skipperd import compiled
 
-        status = compiled.status()
-        stale = "changed" in status or "incomplete" in status
-        (self.log.warning if stale else self.log.info)("request path: %s", status)
+        (self.log.warning if compiled.build_ignored() else self.log.info)("request path: %s", compiled.status())
 
     def _bind_support_listener(self) -> None:
         addr = self.app.settings.support_listener

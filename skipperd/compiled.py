@@ -136,3 +136,11 @@ def status() -> str:
     """``"compiled"`` or ``"interpreted: <why>"``."""
     why = _state.get("why", "guard() not run")
     return "compiled" if not why else f"interpreted: {why}"
+
+
+def build_ignored(root: str = ROOT, why: str | None = None) -> bool:
+    """Interpreted although a build is there (stale, partial), not by choice; ``why`` is the
+    guard's reason (``check()``) unless given."""
+    why = _state.get("why", "") if why is None else why
+    return (why != "" and os.environ.get(ENV_INTERPRETED, "") in ("", "0")
+            and any(extension_path(m, root) is not None for m in MODULES))

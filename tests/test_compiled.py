@@ -73,6 +73,19 @@ def test_the_environment_forces_interpreted(tmp_path: Path, monkeypatch: pytest.
     assert compiled.check(str(tmp_path)) == "SKIPPERD_INTERPRETED is set"
 
 
+def test_only_an_unused_build_counts_as_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(compiled.ENV_INTERPRETED, raising=False)
+    root = str(tmp_path)
+    _tree(tmp_path, build=False)
+    assert not compiled.build_ignored(root, compiled.check(root))  # nothing built
+    _tree(tmp_path)
+    assert not compiled.build_ignored(root, compiled.check(root))  # built and used
+    Path(compiled.source_path("skipperd.http.headers", root)).write_text("# edited\n")
+    assert compiled.build_ignored(root, compiled.check(root))      # stale: logged as a warning
+    monkeypatch.setenv(compiled.ENV_INTERPRETED, "1")
+    assert not compiled.build_ignored(root, compiled.check(root))  # interpreted by choice
+
+
 def _loaded_files(env: dict[str, str]) -> tuple[str, list[str]]:
     code = ("import importlib, skipperd.compiled as c\n"
             "print(c.status())\n"
