@@ -380,6 +380,21 @@ def test_multi_host_regexp_is_indexed_under_each_host() -> None:
     assert found(t, req(host="other.example.org")) is None
 
 
+def test_anchored_literal_host_is_indexed_and_compared_exactly() -> None:
+    t = table([route("brackets", ("Host", "^a[.]org$"), ("Path", "/x")),
+               route("escaped", ("Host", r"^b\.org$"), ("Path", "/x")),
+               route("dot", ("Host", "^c[.]org[.]$"))])
+    assert [r.hosts for r in t.routes] == [("a.org",), ("b.org",), ("c.org",)]
+    assert all(len(r.predicates) == 1 for r in t.routes[:2])  # still compared per request
+    assert found(t, req("/x", host="a.org")) == "brackets"
+    assert found(t, req("/x", host="b.org")) == "escaped"
+    assert found(t, req(host="c.org.")) == "dot"
+    # What the regexps do not match either: a port, a trailing dot, another case, a longer host.
+    for host in ("a.org:80", "a.org.", "A.org", "xa.org", "c.org", "c.org.:80"):
+        assert found(t, req("/x", host=host)) is None, host
+        assert found(t, req("/", host=host)) is None, host
+
+
 # --- the index against a naive reference ------------------------------------------------------
 
 
@@ -464,7 +479,7 @@ def reference(routes: Sequence[Route], request: Request, ignore: bool) -> tuple[
 HOST_PREDICATES: list[Spec | None] = [
     None, None,
     ("Host", exact("a.org")), ("Host", exact("b.org")), ("Host", exact("a.org", "c.example.org")),
-    ("Host", r"^a\.org$"), ("Host", "org"), ("Host", "^(a[.]org[.][.]?(:[0-9]+)?)$"),
+    ("Host", r"^a\.org$"), ("Host", "^b[.]org[.]$"), ("Host", "org"), ("Host", "^(a[.]org[.][.]?(:[0-9]+)?)$"),
     ("HostAny", "a.org"), ("HostAny", "b.org:8080", "c.example.org"),
 ]
 PATH_PREDICATES: list[Spec | None] = [
@@ -476,7 +491,7 @@ OTHER_PREDICATES: list[Spec] = [
     ("Method", "GET"), ("Method", "POST"), ("Header", "X-T", "1"), ("True",), ("Weight", 2.0), ("Weight", 0.0),
     ("False",), ("PathRegexp", "^/a"), ("Any",), ("Host", exact("b.org")),
 ]
-REQUEST_HOSTS = ["a.org", "a.org:8080", "a.org.", "A.org", "b.org", "b.org:8080", "c.example.org", "x.org", ""]
+REQUEST_HOSTS = ["a.org", "a.org:8080", "a.org.", "A.org", "b.org", "b.org:8080", "b.org.", "c.example.org", "x.org", ""]
 REQUEST_PATHS = ["/", "/a", "/a/", "/a/b", "/a/b/", "/a/x/c", "/b", "/b/", "/b/c", "/a/b/c/d", "/x/b",
                  "//a", "/a/./b", "/q", "/x/y/"]
 

@@ -12,7 +12,7 @@ from skipperd import names
 from skipperd.errors import InvalidArguments
 from skipperd.http import Headers, Request
 from skipperd.predicates import PredicateOptions, make_registry
-from skipperd.predicates.host import exact_hosts, normalize_host
+from skipperd.predicates.host import HostSpec, exact_hosts, literal_host, normalize_host
 from skipperd.predicates.path import clean_path
 from skipperd.predicates.regexp import compile_re2
 
@@ -375,6 +375,20 @@ def test_normalize_host(host: str, key: str) -> None:
 ])
 def test_exact_host_form(rx: str, hosts: tuple[str, ...]) -> None:
     assert exact_hosts(rx) == hosts
+
+
+@pytest.mark.parametrize("rx,host", [
+    ("^www[.]example[.]org$", "www.example.org"), (r"^www\.example\.org$", "www.example.org"),
+    ("^a[.]b[.]$", "a.b."), ("^my-app_1$", "my-app_1"),
+    ("^www.example.org$", None), ("www[.]example[.]org", None), ("^(a[.]b)$", None),
+    ("^a[.]b:80$", None), ("^a[.]b$|^c$", None), ("^$", None),
+])
+def test_literal_host_form(rx: str, host: str | None) -> None:
+    assert literal_host(rx) == host
+    if host is not None:  # the string comparison answers what the regexp answers
+        p = HostSpec().create((rx,))
+        for h in (host, host + ":80", host.upper(), "x" + host, host + "\n", host[:-1]):
+            assert p.match(Request("GET", "/", Headers(), host=h)) == (compile_re2("Host", rx).search(h) is not None)
 
 
 @pytest.mark.parametrize("rx,text,found", [

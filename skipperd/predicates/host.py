@@ -13,6 +13,11 @@ Host header" is exactly "``normalize_host(header)`` is one of the hosts", where
 compiled only if ``match`` is called directly. HostAny exposes the normalised forms of its
 arguments with ``index_exact = False``: the index narrows the candidates, the exact comparison
 still runs.
+
+Literal form. A regexp that is one anchored host, ``^www[.]example[.]org$`` or
+``^www\\.example\\.org$`` (as routes files often have it), matches one Host header exactly: the
+predicate compares strings instead of running the regexp, and exposes the normalised host with
+``index_exact = False`` (a header with a port normalises to the same key but does not match).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from skipperd.predicates.regexp import compile_re2
 
 _SUFFIX = "[.]?(:[0-9]+)?"
 _LABELS = re.compile(r"(?:[A-Za-z0-9_-]|\[\.\])+")
+_LITERAL = re.compile(r"\^((?:[A-Za-z0-9_-]|\[\.\]|\\\.)+)\$")
 
 
 def normalize_host(host: str) -> str:
@@ -57,16 +63,30 @@ def exact_hosts(rx: str) -> tuple[str, ...]:
     return tuple(hosts)
 
 
-class HostPredicate:
-    __slots__ = ("source", "index_hosts", "index_exact", "_rx")
+def literal_host(rx: str) -> str | None:
+    """The one host a regexp in the literal form matches, or ``None``."""
+    m = _LITERAL.fullmatch(rx)
+    return None if m is None else m.group(1).replace("[.]", ".").replace("\\.", ".")
 
-    def __init__(self, source: str, rx: re.Pattern[str] | None, hosts: tuple[str, ...]) -> None:
+
+class HostPredicate:
+    __slots__ = ("source", "index_hosts", "index_exact", "_rx", "_equals")
+
+    def __init__(self, source: str, rx: re.Pattern[str] | None, hosts: tuple[str, ...],
+                 equals: str | None = None) -> None:
         self.source = source
-        self.index_hosts = hosts
-        self.index_exact = bool(hosts)
         self._rx = rx
+        self._equals = equals
+        if equals is not None:
+            self.index_hosts: tuple[str, ...] = (normalize_host(equals),)
+            self.index_exact = False
+        else:
+            self.index_hosts = hosts
+            self.index_exact = bool(hosts)
 
     def match(self, request: Request) -> bool:
+        if self._equals is not None:
+            return request.host == self._equals
         rx = self._rx
         if rx is None:
             # Index form: valid by construction; compiled only when something asks outside the index.
@@ -83,6 +103,9 @@ class HostSpec:
         hosts = exact_hosts(source)
         if hosts:
             return HostPredicate(source, None, hosts)
+        literal = literal_host(source)
+        if literal is not None:
+            return HostPredicate(source, None, (), equals=literal)
         return HostPredicate(source, compile_re2(self.name, source), ())
 
 
