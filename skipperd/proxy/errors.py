@@ -12,6 +12,8 @@ https backend (not built yet)               502
 
 from __future__ import annotations
 
+from typing import Any
+
 from skipperd.errors import SkipperdError
 
 
@@ -21,6 +23,8 @@ class ProxyError(SkipperdError):
     def __init__(self, status: int, reason: str) -> None:
         self.status = status
         self.reason = reason
+        self.ctx: Any = None  # the FilterContext of the route that failed, for error-handling filters
+        self.ran = 0          # how many of that route's filters ran
         super().__init__(f"{status}: {reason}")
 
 
