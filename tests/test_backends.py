@@ -154,3 +154,81 @@ def test_retry_is_once(skipperd: Start) -> None:
     dead = [f"http://127.0.0.1:{free_port()}" for _ in range(3)]
     s = skipperd(routes=READY + f'lb: * -> <roundRobin, "{dead[0]}", "{dead[1]}", "{dead[2]}">;\n')
     assert Client(s.port).get("/").status == 502
+
+
+# --- <dynamic> -----------------------------------------------------------------------------------
+
+def test_dynamic_backend_filters(skipperd: Start) -> None:
+    with Origin(named("a")) as a, Origin(named("b")) as b:
+        routes = READY + (
+            f'url: Path("/url") -> setDynamicBackendUrl("{a.url}") -> <dynamic>;\n'
+            f'host: Path("/host") -> setDynamicBackendHost("127.0.0.1:{b.port}") -> <dynamic>;\n'
+            f'both: Path("/both") -> setDynamicBackendHost("127.0.0.1:{b.port}")'
+            f' -> setDynamicBackendUrl("{a.url}") -> <dynamic>;\n'
+            f'scheme: Path("/scheme") -> setDynamicBackendScheme("http") -> <dynamic>;\n'
+            'hdr: Path("/hdr") -> setDynamicBackendUrlFromHeader("X-Url") -> <dynamic>;\n'
+            'hosthdr: Path("/hosthdr") -> setDynamicBackendHostFromHeader("X-Host")'
+            ' -> setDynamicBackendSchemeFromHeader("X-Scheme") -> <dynamic>;\n'
+            'bad: Path("/bad") -> setDynamicBackendScheme("ftp") -> <dynamic>;\n'
+            'bare: Path("/bare") -> <dynamic>;\n')
+        s = skipperd(routes=routes)
+        c = Client(s.port)
+        a1 = c.get("/url?q=1")
+        assert (a1.status, a1.body) == (200, b"a")
+        assert a.requests[-1].target == "/url?q=1"
+        assert a.requests[-1].header("Host") == f"127.0.0.1:{a.port}", "the URL's host is the outgoing host"
+        assert c.get("/host").body == b"b"
+        assert b.requests[-1].header("Host") == f"127.0.0.1:{b.port}"
+        assert c.get("/both").body == b"a", "the URL wins over host and scheme"
+        # Nothing but the scheme: the request's own Host names the target (Skipper).
+        assert c.get("/scheme", host=f"127.0.0.1:{b.port}").body == b"b"
+        assert c.get("/bare", host=f"127.0.0.1:{a.port}").body == b"a"
+        assert a.requests[-1].header("Host") == f"127.0.0.1:{a.port}"
+        assert c.get("/hdr", headers=f"X-Url: {b.url}/ignored-path\r\n").body == b"b"
+        assert b.requests[-1].target == "/hdr"
+        a2 = c.get("/hosthdr", headers=f"X-Host: 127.0.0.1:{a.port}\r\nX-Scheme: http\r\n")
+        assert a2.body == b"a"
+        # A header form without its header leaves the target to the request's Host.
+        assert c.get("/hdr", host=f"127.0.0.1:{b.port}").body == b"b"
+        assert c.get("/bad", host=f"127.0.0.1:{b.port}").status == 500
+        # No target that can be reached: Skipper's dial error answer.
+        assert c.get("/bare", host=f"127.0.0.1:{free_port()}").status == 502
+
+
+def test_dynamic_backend_filter_arguments(skipperd: Start) -> None:
+    s = skipperd(routes=READY + (
+        'ok: Path("/ok") -> setDynamicBackendUrl("http://example.org") -> <dynamic>;\n'
+        'none: Path("/n") -> setDynamicBackendUrl() -> <dynamic>;\n'
+        'num: Path("/m") -> setDynamicBackendHost(3) -> <dynamic>;\n'
+        'two: Path("/t") -> setDynamicBackendSchemeFromHeader("a", "b") -> <dynamic>;\n'
+        'key: Path("/k") -> consistentHashKey() -> <shunt>;\n'
+        'factor: Path("/f") -> consistentHashBalanceFactor(0.5) -> <shunt>;\n'
+        'factorstr: Path("/g") -> consistentHashBalanceFactor("2") -> <shunt>;\n'))
+    _, _, body = s.support("/routes/invalid")
+    text = body.decode()
+    for rid in ("none", "num", "two", "key", "factor", "factorstr"):
+        assert rid in text, (rid, text)
+    assert "ok:" not in text and '"ok"' not in text
+
+
+# --- <forward> -----------------------------------------------------------------------------------
+
+def test_forward_backend(skipperd: Start) -> None:
+    with Origin() as o:
+        routes = READY + 'fw: * -> setRequestHeader("X-Filtered", "1") -> setResponseHeader("X-R", "1") -> <forward>;\n'
+        s = skipperd(routes=routes, args=[f"-forward-backend-url={o.url}"])
+        c = Client(s.port)
+        a = c.get("/bar?q=a", host="incoming.example.org")
+        assert (a.status, a.body) == (200, b"GET /bar?q=a")
+        assert a.header("X-R") is None, "a <forward> route runs no filters"
+        r = o.requests[-1]
+        assert r.header("X-Filtered") is None
+        assert r.header("Host") == f"127.0.0.1:{o.port}"
+        # Without the flag: Skipper's transport has no host to go to.
+        s2 = skipperd(routes=routes)
+        assert Client(s2.port).get("/").status == 500
+
+
+def test_forward_backend_url_is_checked_at_start(skipperd: Start) -> None:
+    with pytest.raises(RuntimeError, match="forward-backend-url"):
+        skipperd(routes=READY, args=["-forward-backend-url=ftp://x"])
