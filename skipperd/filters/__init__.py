@@ -55,7 +55,9 @@ Built-in filters (Skipper semantics, docs/reference/filters.md upstream):
 
 from __future__ import annotations
 
+from skipperd.filters import dynamic
 from skipperd.filters.base import FilterSpec
+from skipperd.filters.consistenthash import ConsistentHashBalanceFactorSpec, ConsistentHashKeySpec
 from skipperd.filters.headers import SetRequestHeaderSpec, SetResponseHeaderSpec
 from skipperd.filters.inline import InlineContentSpec
 from skipperd.filters.options import FilterOptions
@@ -71,7 +73,10 @@ def make_registry(options: FilterOptions | None = None) -> Registry[FilterSpec]:
         InlineContentSpec(),
         SetRequestHeaderSpec(),
         SetResponseHeaderSpec(),
+        ConsistentHashKeySpec(),
+        ConsistentHashBalanceFactorSpec(),
     ]
+    specs += [spec() for spec in dynamic.SPECS]
     del o  # specs that need the process's clock, client or settings take them from here
     return Registry(specs)
 
