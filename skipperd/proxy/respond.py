@@ -7,17 +7,21 @@ Hop-by-hop fields of the response are dropped here; framing fields (``Content-Le
 
 from __future__ import annotations
 
+import logging
 import time
 from email.utils import formatdate
 from http import HTTPStatus
 
 from skipperd.http.body import BodyStream
+from skipperd.http.fields import head_is_clean
 from skipperd.http.headers import Headers
 from skipperd.http.response import Response
 from skipperd.proxy.errors import ClientGone
 from skipperd.proxy.exchange import Exchange
 from skipperd.proxy.hop import HOP_BY_HOP
 from skipperd.proxy.netio import IOTimeout
+
+log = logging.getLogger("skipperd.proxy")
 
 SERVER = "Skipper"  # Skipper's branding when the backend sent no Server field
 
@@ -85,6 +89,15 @@ def send(ex: Exchange, data: bytes, timeout: float) -> None:
         raise ClientGone(str(e)) from None
 
 
+def drop_unsafe_fields(ex: Exchange, headers: Headers) -> None:
+    """Remove response fields that carry CR, LF or NUL (``skipperd.http.fields``), logged."""
+    bad = headers.drop_unsendable()
+    if not bad:
+        raise RuntimeError("a response head with stray CR, LF or NUL outside its header fields")
+    log.warning("dropped response header fields carrying CR, LF or NUL: %s (route %s)",
+                ", ".join(sorted(set(bad))), ex.route_id or "-")
+
+
 def chunk(data: bytes) -> bytes:
     return b"%x\r\n%b\r\n" % (len(data), data)
 
@@ -149,6 +162,10 @@ def write_response(ex: Exchange, resp: Response, timeout: float) -> None:
     else:
         parts.append("\r\n")
     text = "".join(parts)
+    if not head_is_clean(text, len(parts) + (parts[-1] != "\r\n")):
+        drop_unsafe_fields(ex, resp.headers)
+        write_response(ex, resp, timeout)
+        return
     try:
         head = text.encode("latin-1")
     except UnicodeEncodeError:
