@@ -33,9 +33,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from skipperd.filters import (
-    cookies, cors, flowid, header_codec, header_mod, header_ops, meta, query, redirect, rfc, xforward,
+    cookies, cors, dynamic, flowid, header_codec, header_mod, header_ops, meta, query, redirect, rfc, xforward,
 )
 from skipperd.filters.base import FilterSpec
+from skipperd.filters.consistenthash import ConsistentHashBalanceFactorSpec, ConsistentHashKeySpec
 from skipperd.filters.headers import SetRequestHeaderSpec, SetResponseHeaderSpec
 from skipperd.filters.inline import InlineContentSpec
 from skipperd.filters.status import StatusSpec
@@ -54,8 +55,11 @@ def make_registry(options: FilterOptions | None = None) -> Registry[FilterSpec]:
         InlineContentSpec(),
         SetRequestHeaderSpec(),
         SetResponseHeaderSpec(),
+        ConsistentHashKeySpec(),
+        ConsistentHashBalanceFactorSpec(),
     ]
     specs += _catalogue()
+    specs += [spec() for spec in dynamic.SPECS]
     return Registry(specs)
 
 
