@@ -1,7 +1,7 @@
 """``modRequestHeader`` and ``modResponseHeader``: regexp replacement in a header's value.
 
 Every match in the (first) value is replaced, Go's ``ReplaceAllString`` way (``$1``, ``${name}``;
-``skipperd.filters.goregexp``), and the result replaces all values of the field. A header that
+``skipperd.regexp``), and the result replaces all values of the field. A header that
 is absent is left alone, except the request's ``Host``: there the request's host is rewritten
 and becomes the outgoing host, so ``modRequestHeader("Host", "^zalando\\.(\\w+)$",
 "www.zalando.$1")`` works as in Skipper. A result holding CR, LF or NUL is not set.
@@ -9,33 +9,32 @@ and becomes the outgoing host, so ``modRequestHeader("Host", "^zalando\\.(\\w+)$
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from skipperd import names
 from skipperd.eskip.route import Arg
-from skipperd.filters.goregexp import replacer
 from skipperd.filters.header_ops import NAME, header_name
 from skipperd.filters.spec import Spec
 from skipperd.filters.values import header_value_ok
 from skipperd.http.context import FilterContext
 from skipperd.params import REGEXP, STRING, Param
-from skipperd.predicates.regexp import compile_re2
+from skipperd.regexp import Regexp, compile_re2
 
 
 class ModRequestHeader:
-    __slots__ = ("name", "lower", "rx", "repl", "is_host")
+    __slots__ = ("name", "lower", "rx", "template", "is_host")
 
-    def __init__(self, name: str, rx: Any, repl: Callable[[Any], str]) -> None:
+    def __init__(self, name: str, rx: Regexp, template: str) -> None:
         self.name = name
         self.lower = name.lower()
         self.rx = rx
-        self.repl = repl
+        self.template = template
         self.is_host = self.lower == "host"
 
     def request(self, ctx: FilterContext) -> None:
         req = ctx.request
         if self.is_host:
-            value = self.rx.sub(self.repl, req.headers.get("host") or req.host)
+            value = self.rx.sub(self.template, req.headers.get("host") or req.host)
             if header_value_ok(value):
                 req.headers.set_field(self.lower, self.name, value)
                 ctx.outgoing_host = value
@@ -43,19 +42,19 @@ class ModRequestHeader:
         current = req.headers.get(self.name)
         if current is None:
             return
-        value = self.rx.sub(self.repl, current)
+        value = self.rx.sub(self.template, current)
         if header_value_ok(value):
             req.headers.set_field(self.lower, self.name, value)
 
 
 class ModResponseHeader:
-    __slots__ = ("name", "lower", "rx", "repl")
+    __slots__ = ("name", "lower", "rx", "template")
 
-    def __init__(self, name: str, rx: Any, repl: Callable[[Any], str]) -> None:
+    def __init__(self, name: str, rx: Regexp, template: str) -> None:
         self.name = name
         self.lower = name.lower()
         self.rx = rx
-        self.repl = repl
+        self.template = template
 
     def response(self, ctx: FilterContext) -> None:
         resp = ctx.response
@@ -64,7 +63,7 @@ class ModResponseHeader:
         current = resp.headers.get(self.name)
         if current is None:
             return
-        value = self.rx.sub(self.repl, current)
+        value = self.rx.sub(self.template, current)
         if header_value_ok(value):
             resp.headers.set_field(self.lower, self.name, value)
 
@@ -79,8 +78,8 @@ class ModRequestHeaderSpec(Spec):
     params = _PARAMS
 
     def make(self, args: tuple[Arg, ...]) -> Any:
-        return ModRequestHeader(header_name(self.name, args[0]), compile_re2(self.name, str(args[1])),
-                                replacer(str(args[2])))
+        return ModRequestHeader(header_name(self.name, args[0]), compile_re2(self.name, str(args[1]), capture=True),
+                                str(args[2]))
 
 
 class ModResponseHeaderSpec(Spec):
@@ -89,5 +88,5 @@ class ModResponseHeaderSpec(Spec):
     params = _PARAMS
 
     def make(self, args: tuple[Arg, ...]) -> Any:
-        return ModResponseHeader(header_name(self.name, args[0]), compile_re2(self.name, str(args[1])),
-                                 replacer(str(args[2])))
+        return ModResponseHeader(header_name(self.name, args[0]), compile_re2(self.name, str(args[1]), capture=True),
+                                 str(args[2]))

@@ -19,7 +19,7 @@ from skipperd.filters.template import Template, has_placeholders
 from skipperd.filters.values import go_sprint, header_value_ok
 from skipperd.http.context import FilterContext
 from skipperd.params import REGEXP, STRING, Param
-from skipperd.predicates.regexp import compile_re2
+from skipperd.regexp import Regexp, compile_re2
 
 NAME = Param("name", STRING, "header name")
 VALUE = Param("value", STRING, "header value; may contain ${...} template placeholders")
@@ -164,11 +164,11 @@ class DropResponseHeaderSpec(Spec):
         return DropResponseHeader(header_name(self.name, args[0]))
 
 
-def _drop_matching(headers: Any, name: str, rx: Any) -> None:
+def _drop_matching(headers: Any, name: str, rx: Regexp) -> None:
     values = headers.get_all(name)
     if not values:
         return
-    keep = [v for v in values if rx.search(v) is None]
+    keep = [v for v in values if not rx.matches(v)]
     if len(keep) == len(values):
         return
     headers.remove(name)
@@ -179,7 +179,7 @@ def _drop_matching(headers: Any, name: str, rx: Any) -> None:
 class DropRequestHeaderRegexp:
     __slots__ = ("name", "rx")
 
-    def __init__(self, name: str, rx: Any) -> None:
+    def __init__(self, name: str, rx: Regexp) -> None:
         self.name = name
         self.rx = rx
 
@@ -190,7 +190,7 @@ class DropRequestHeaderRegexp:
 class DropResponseHeaderRegexp:
     __slots__ = ("name", "rx")
 
-    def __init__(self, name: str, rx: Any) -> None:
+    def __init__(self, name: str, rx: Regexp) -> None:
         self.name = name
         self.rx = rx
 

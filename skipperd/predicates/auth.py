@@ -26,7 +26,7 @@ from skipperd.errors import InvalidArguments
 from skipperd.eskip.route import Arg
 from skipperd.http.request import Request
 from skipperd.params import STRING, Param, check
-from skipperd.predicates.regexp import compile_re2
+from skipperd.regexp import compile_re2
 
 CACHE_SIZE = 1024
 
@@ -151,7 +151,7 @@ class _JWTSpec:
         for i in range(0, len(args), 2):
             key, value = str(args[i]), str(args[i + 1])
             if self.regexp:
-                m: Matcher = compile_re2(self.name, value).search  # type: ignore[assignment]
+                m: Matcher = compile_re2(self.name, value).matches
             else:
                 m = value.__eq__
             expected.setdefault(key, []).append(m)

@@ -8,14 +8,12 @@ the host; ``ForwardedProtocol("http" | "https")`` compares the protocol.
 
 from __future__ import annotations
 
-from typing import Any
-
 from skipperd import names
 from skipperd.errors import InvalidArguments
 from skipperd.eskip.route import Arg
 from skipperd.http.request import Request
 from skipperd.params import REGEXP, STRING, Param, check
-from skipperd.predicates.regexp import compile_re2
+from skipperd.regexp import Regexp, compile_re2
 
 
 def parse_forwarded(value: str) -> tuple[str, str]:
@@ -36,14 +34,14 @@ def parse_forwarded(value: str) -> tuple[str, str]:
 class ForwardedHostPredicate:
     __slots__ = ("rx",)
 
-    def __init__(self, rx: Any) -> None:
+    def __init__(self, rx: Regexp) -> None:
         self.rx = rx
 
     def match(self, request: Request) -> bool:
         value = request.headers.get("forwarded")
         if not value:
             return False
-        return self.rx.search(parse_forwarded(value)[0]) is not None
+        return self.rx.matches(parse_forwarded(value)[0])
 
 
 class ForwardedProtocolPredicate:
