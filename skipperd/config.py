@@ -100,6 +100,17 @@ def _positive(v: Any) -> str | None:
     return None if v > 0 else "must be greater than 0"
 
 
+def _forward_url(v: Any) -> str | None:
+    from skipperd.routing.route import parse_endpoint
+
+    try:
+        if v:
+            parse_endpoint(v)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 def _non_negative(v: Any) -> str | None:
     return None if v >= 0 else "must not be negative"
 
@@ -241,8 +252,9 @@ class Settings:
                                            section="routes", status=DEFAULT_FILTERS)
     default_filters_dir: str = _setting("", "Directory of per-service default filters.", section="routes",
                                         kind="path", status=KUBERNETES)
-    forward_backend_url: str = _setting("", "Target URL of the <forward> backend.", section="routes",
-                                        status=FORWARD)
+    forward_backend_url: str = _setting("", "Target URL of the <forward> backend (http(s)://host[:port]); "
+                                        "routes with <forward> send there and run no filters.",
+                                        section="routes", check=_forward_url)
     default_http_status: int = _setting(404, "Status returned when no route matches.", section="routes")
 
     # --- proxy --------------------------------------------------------------------------------
@@ -293,8 +305,8 @@ class Settings:
                                         status=no_effect("skipperd always removes hop-by-hop headers (RFC 9110 §7.6.1)"))
     reverse_source_predicate: bool = _setting(False, "Source() takes the last X-Forwarded-For entry instead "
                                               "of the first.", section="proxy", status=REVERSE_SOURCE)
-    experimental_upgrade: bool = _setting(False, "Proxy protocol upgrades (WebSocket).", section="proxy",
-                                          status=UPGRADE)
+    experimental_upgrade: bool = _setting(False, "Proxy protocol upgrades (WebSocket): tunnel both ways "
+                                          "after the backend's 101.", section="proxy")
     max_loopbacks: int = _setting(9, "Most loopbacks for one incoming request.", section="proxy",
                                   check=_non_negative)
 
@@ -313,8 +325,8 @@ class Settings:
         45.0, "On SIGTERM: how long Shutdown() is true and the health check fails while traffic is still "
         "served, so that the load balancer takes the host out, before the workers stop.", section="server",
         kind="duration", check=_non_negative)
-    enable_connection_metrics: bool = _setting(False, "Connection metrics of the server.", section="server",
-                                               status=METRICS)
+    enable_connection_metrics: bool = _setting(False, "Connection metrics: lb-conn-new, -active, -idle, "
+                                               "-closed.", section="server")
 
     # --- logging and metrics ------------------------------------------------------------------
     application_log_level: str = _setting("INFO", "Log level: ERROR, WARN, INFO or DEBUG.", section="logging",
@@ -322,26 +334,51 @@ class Settings:
                                           else "expected one of ERROR, WARN, INFO, DEBUG")
     application_log: str = _setting("", "File for the application log; standard error when empty.",
                                     section="logging", kind="path")
-    access_log: str = _setting("", "File for the access log; standard error when empty.", section="logging",
-                               kind="path")
-    access_log_disabled: bool = _setting(False, "Write no access log.", section="logging")
-    statsd_address: str = _setting("", "host:port of a StatsD daemon; empty disables StatsD.", own=True, section="metrics",
-                                  status=METRICS)
-    statsd_prefix: str = _setting("skipperd.", "Prefix of every StatsD metric name.", own=True, section="metrics",
-                                  status=METRICS)
-    statsd_flush_interval: float = _setting(1.0, "Longest time a StatsD metric waits in a worker's batch.", own=True,
-                                            section="metrics", kind="duration", status=METRICS)
-    metrics_prefix: str = _setting("skipper.", "Prefix of every metric name.", section="metrics", status=METRICS)
-    metrics_flavour: tuple[str, ...] = _setting(("codahale",), "Metrics formats on the support listener.",
-                                                section="metrics", kind="list", status=METRICS)
-    serve_host_metrics: bool = _setting(False, "Serve-time metrics per host.", section="metrics", status=METRICS)
-    serve_route_metrics: bool = _setting(False, "Serve-time metrics per route.", section="metrics", status=METRICS)
-    metrics_exp_decay_sample: bool = _setting(False, "Exponentially decaying samples in metrics.",
-                                              section="metrics", status=METRICS)
-    histogram_metric_buckets: tuple[float, ...] = _setting((), "Buckets of Prometheus histograms.",
-                                                           section="metrics", kind="floats", status=METRICS)
-    max_audit_body: int = _setting(1024, "Most body bytes in the audit log.", section="metrics",
-                                   status=AUDIT_LOG)
+    application_log_json_enabled: bool = _setting(False, "Write the application log as JSON lines "
+                                                  "(level, msg, time).", section="logging")
+    access_log: str = _setting("", "File for the access log; standard output when empty (journald "
+                               "takes it under systemd).", section="logging", kind="path")
+    access_log_disabled: bool = _setting(False, "Write no access log (enableAccessLog turns it on per route).",
+                                         section="logging")
+    access_log_json_enabled: bool = _setting(False, "Write the access log as JSON lines.", section="logging")
+    access_log_strip_query: bool = _setting(False, "Leave the query string out of the access log.",
+                                            section="logging")
+    max_audit_body: int = _setting(1024, "Most request body bytes that auditLog() writes; 0 omits the body, "
+                                   "-1 writes all of it.", section="logging")
+    statsd_address: str = _setting("", "host:port of a StatsD daemon (UDP); empty disables StatsD.",
+                                   own=True, section="metrics")
+    statsd_prefix: str = _setting("skipper", "Prefix of every StatsD metric name.", own=True,
+                                  section="metrics")
+    statsd_flush_interval: float = _setting(1.0, "How often each worker sends its batched StatsD "
+                                            "datagrams; at most 1s.", own=True, section="metrics", kind="duration",
+                                            check=lambda v: None if 0 < v <= 1.0 else "must be greater than 0 and at most 1s")
+    metrics_prefix: str = _setting("skipper.", "Prefix of the codahale metric keys on /metrics.", section="metrics")
+    metrics_flavour: tuple[str, ...] = _setting(("codahale",), "Formats of /metrics on the support listener: "
+                                                "codahale (JSON), prometheus (text), or both; empty collects "
+                                                "no metrics in shared memory.", section="metrics", kind="list",
+                                                check=lambda v: next((f"unknown metrics flavour {x!r}" for x in v
+                                                                      if x not in ("codahale", "prometheus")), None))
+    route_backend_metrics: bool = _setting(False, "Backend latency per route (backend.<route>).", section="metrics")
+    route_response_metrics: bool = _setting(False, "Response time per route and status "
+                                            "(response.<code>.<method>.skipper.<route>).", section="metrics")
+    combined_response_metrics: bool = _setting(True, "Response time per status code and method over all "
+                                               "routes (all.response.<code>.<method>.skipper).", section="metrics")
+    serve_host_metrics: bool = _setting(False, "Serve time per request host (servehost.<host>.<method>.<code>).",
+                                        section="metrics")
+    serve_route_metrics: bool = _setting(False, "Serve time per route (serveroute.<route>.<method>.<code>).",
+                                         section="metrics")
+    serve_method_metric: bool = _setting(True, "The HTTP method as part of the serve-host/-route keys.",
+                                         section="metrics")
+    serve_status_code_metric: bool = _setting(True, "The status code as part of the serve-host/-route keys.",
+                                              section="metrics")
+    backend_host_metrics: bool = _setting(False, "Backend latency per backend host (backendhost.<host>).",
+                                          section="metrics")
+    metrics_exp_decay_sample: bool = _setting(False, "Codahale percentiles weighted towards the last minutes "
+                                              "(an exponentially decaying sample) instead of all time.",
+                                              section="metrics")
+    histogram_metric_buckets: tuple[float, ...] = _setting((), "Upper bounds (seconds) of the Prometheus "
+                                                           "histogram buckets; Prometheus' defaults when empty.",
+                                                           section="metrics", kind="floats")
     lb_healthcheck_interval: float = _setting(0.0, "Deprecated in Skipper as well.", section="proxy",
                                               kind="duration", status=no_effect("deprecated in Skipper"))
 
@@ -462,18 +499,12 @@ class Settings:
     runtime_metrics: bool = _setting(True, 'Enables reporting of the Go runtime statistics exported in runtime and specifically runtime.MemStats.', section="metrics", status=METRICS)
     serve_route_counter: bool = _setting(False, 'Enables reporting counting metrics for each route. Has the route, HTTP method and status code as labels. Currently just implemented for the Prometheus metrics flavour.', section="metrics", status=METRICS)
     serve_host_counter: bool = _setting(False, 'Enables reporting counting metrics for each host. Has the route, HTTP method and status code as labels. Currently just implemented for the Prometheus metrics flavour.', section="metrics", status=METRICS)
-    serve_method_metric: bool = _setting(True, 'Enables the HTTP method as a domain of the total serve time metric. It affects both route and host split metrics.', section="metrics", status=METRICS)
-    serve_status_code_metric: bool = _setting(True, 'Enables the HTTP response status code as a domain of the total serve time metric. It affects both route and host split metrics.', section="metrics", status=METRICS)
-    backend_host_metrics: bool = _setting(False, 'Enables reporting total serve time metrics for each backend.', section="metrics", status=METRICS)
     backend_zone_metrics: bool = _setting(False, 'Enables reporting backend serve time metrics per availability zone of the destination endpoint.', section="metrics", status=METRICS)
     proxy_request_metrics: bool = _setting(False, 'Enables reporting latency / time spent in handling the request part of the proxy operation i.e., the duration from entry till before the backend round trip.', section="metrics", status=METRICS)
     proxy_response_metrics: bool = _setting(False, 'Enables reporting latency / time spent in handling the response part of the proxy operation i.e., the duration from after the backend round trip till the response is served.', section="metrics", status=METRICS)
     all_filters_metrics: bool = _setting(False, 'Enables reporting combined filter metrics for each route.', section="metrics", status=METRICS)
-    combined_response_metrics: bool = _setting(False, 'Enables reporting combined response time metrics.', section="metrics", status=METRICS)
-    route_response_metrics: bool = _setting(False, 'Enables reporting response time metrics for each route.', section="metrics", status=METRICS)
     route_backend_error_counters: bool = _setting(False, 'Enables counting backend errors for each route.', section="metrics", status=METRICS)
     route_stream_error_counters: bool = _setting(False, 'Enables counting streaming errors for each route.', section="metrics", status=METRICS)
-    route_backend_metrics: bool = _setting(False, 'Enables reporting backend response time metrics for each route.', section="metrics", status=METRICS)
     route_creation_metrics: bool = _setting(False, 'Enables reporting for route creation times.', section="metrics", status=METRICS)
     response_size_buckets: str = _setting("", 'Use custom buckets for prometheus response size metrics, must be a comma-separated list of numbers.', section="metrics", status=METRICS)
     request_size_buckets: str = _setting("", 'Use custom buckets for prometheus request header size metrics, must be a comma-separated list of numbers.', section="metrics", status=METRICS)
@@ -497,9 +528,6 @@ class Settings:
     memory_profile_rate: int = _setting(0, 'Memory profile rate, see runtime.MemProfileRate, keeps default 512 kB.', section="logging", status=GO_RUNTIME)
     debug_gc_metrics: bool = _setting(False, 'Enables reporting of the Go garbage collector statistics exported in debug.GCStats.', section="logging", status=GO_RUNTIME)
     application_log_prefix: str = _setting("[APP]", 'Prefix for each log entry.', section="logging", status=LOG_FORMATS)
-    application_log_json_enabled: bool = _setting(False, 'When this flag is set, log in JSON format is used.', section="logging", status=LOG_FORMATS)
-    access_log_json_enabled: bool = _setting(False, 'When this flag is set, log in JSON format is used.', section="logging", status=LOG_FORMATS)
-    access_log_strip_query: bool = _setting(False, 'When this flag is set, the access log strips the query strings from the access log.', section="logging", status=LOG_FORMATS)
     suppress_route_update_logs: bool = _setting(False, 'Print only summaries on route updates/deletes.', section="logging", status=LOG_FORMATS)
 
     # --- kubernetes (Skipper flags) ---
