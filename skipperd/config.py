@@ -168,7 +168,6 @@ TLS = planned("TLS termination")
 H2C = planned("HTTP/2 cleartext")
 PROXY_PROTOCOL = planned("PROXY protocol")
 TCP_QUEUE = planned("TCP listener queue")
-BACKEND_TLS = planned("https backends")
 BACKEND_MTLS = planned("client certificates for backends")
 UPGRADE = planned("WebSocket and other protocol upgrades")
 FORWARD = planned("<forward> backend")
@@ -298,8 +297,8 @@ class Settings:
                                                       status=no_effect("Expect: 100-continue is answered by "
                                                                    "skipperd and the body streamed"))
     tls_timeout_backend: float = _setting(60.0, "TLS handshake timeout for backend connections.",
-                                          section="proxy", kind="duration", status=BACKEND_TLS)
-    insecure: bool = _setting(False, "Do not verify backend TLS certificates.", section="proxy", status=BACKEND_TLS)
+                                          section="proxy", kind="duration")
+    insecure: bool = _setting(False, "Do not verify backend TLS certificates.", section="proxy")
     remove_hop_headers: bool = _setting(False, "Skipper's opt-in removal of hop-by-hop headers.",
                                         section="proxy",
                                         status=no_effect("skipperd always removes hop-by-hop headers (RFC 9110 §7.6.1)"))
