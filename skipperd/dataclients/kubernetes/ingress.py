@@ -501,7 +501,9 @@ class IngressConverter:
 
         ew_range = is_east_west_host(host, opts.east_west_range_domains)
         domain = self.east_west_domain
-        if not (ew_range or (domain and host.endswith(domain))):
+        # Skipper checks the option as given here, defaulted or not, east-west on or off.
+        raw_domain = domain if opts.east_west else opts.east_west_domain
+        if not (ew_range or (raw_domain and host.endswith(raw_domain))):
             red = self.redirect
             if red.ignore:
                 pass

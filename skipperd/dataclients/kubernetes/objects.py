@@ -17,8 +17,21 @@ class Malformed(ValueError):
     """An object has a field of the wrong type."""
 
 
+def get(obj: Any, key: str) -> Any:
+    """A field as Go's ``encoding/json`` finds it: the exact key, else one that differs only in case."""
+    if not isinstance(obj, dict):
+        return None
+    if key in obj:
+        return obj[key]
+    folded = key.casefold()
+    for k, v in obj.items():
+        if isinstance(k, str) and k.casefold() == folded:
+            return v
+    return None
+
+
 def mapping(obj: Any, key: str) -> dict[str, Any]:
-    v = obj.get(key) if isinstance(obj, dict) else None
+    v = get(obj, key)
     if v is None:
         return {}
     if not isinstance(v, dict):
@@ -28,7 +41,7 @@ def mapping(obj: Any, key: str) -> dict[str, Any]:
 
 def opt_mapping(obj: Any, key: str) -> dict[str, Any] | None:
     """A nested object, or None when absent (Go's nil pointer)."""
-    v = obj.get(key) if isinstance(obj, dict) else None
+    v = get(obj, key)
     if v is None:
         return None
     if not isinstance(v, dict):
@@ -37,7 +50,7 @@ def opt_mapping(obj: Any, key: str) -> dict[str, Any] | None:
 
 
 def items(obj: Any, key: str) -> list[Any]:
-    v = obj.get(key) if isinstance(obj, dict) else None
+    v = get(obj, key)
     if v is None:
         return []
     if not isinstance(v, list):
@@ -46,7 +59,7 @@ def items(obj: Any, key: str) -> list[Any]:
 
 
 def string(obj: Any, key: str) -> str:
-    v = obj.get(key) if isinstance(obj, dict) else None
+    v = get(obj, key)
     if v is None:
         return ""
     if not isinstance(v, str):
@@ -55,7 +68,7 @@ def string(obj: Any, key: str) -> str:
 
 
 def integer(obj: Any, key: str) -> int:
-    v = obj.get(key) if isinstance(obj, dict) else None
+    v = get(obj, key)
     if v is None:
         return 0
     if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v:
@@ -66,6 +79,8 @@ def integer(obj: Any, key: str) -> int:
 def strings(obj: Any, key: str) -> list[str]:
     out = []
     for v in items(obj, key):
+        if v is None:
+            v = ""  # a JSON null leaves Go's string at its zero value
         if not isinstance(v, str):
             raise Malformed(f"{key}: expected a list of strings")
         out.append(v)
@@ -82,7 +97,7 @@ def str_map(obj: Any, key: str) -> dict[str, str]:
 
 def int_or_string(obj: Any, key: str) -> int | str | None:
     """Kubernetes' IntOrString (a target port): None when absent."""
-    v = obj.get(key) if isinstance(obj, dict) else None
+    v = get(obj, key)
     if v is None or isinstance(v, str):
         return v
     if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v:

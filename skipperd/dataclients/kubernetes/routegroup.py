@@ -83,7 +83,7 @@ class _Group:
         self.internal = internal
         self.host_routes: dict[str, list[Draft]] = {}
         self.backends = {b.name: b for b in (rg.spec.backends if rg.spec else [])}
-        ew_domain = conv.east_west_domain
+        ew_domain = conv.east_west_domain if opts.east_west else opts.east_west_domain
         self.east_west = opts.east_west and not internal
         self.has_east_west_host = any(h.endswith(ew_domain) for h in hosts)
         self.provide_redirect = provide_redirect and not internal

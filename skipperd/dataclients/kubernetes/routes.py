@@ -31,6 +31,7 @@ class Draft:
     backend: str = ""
     lb_algorithm: str = ""
     lb_endpoints: list[tuple[str, str]] = field(default_factory=list)  # (address, zone)
+    shunt: bool = False  # Skipper's legacy ``Shunt`` flag: a parsed <shunt> stays shunt as a network backend
 
     def copy(self) -> Draft:
         return Draft(
@@ -47,12 +48,13 @@ class Draft:
             backend=self.backend,
             lb_algorithm=self.lb_algorithm,
             lb_endpoints=list(self.lb_endpoints),
+            shunt=self.shunt,
         )
 
     def canonical_predicates(self) -> list[Predicate]:
         """Every condition as a predicate (Skipper's ``eskip.Canonical``)."""
         out: list[Predicate] = []
-        if self.path:
+        if self.path and not any(p.name == "Path" for p in self.predicates):
             out.append(Predicate("Path", (self.path,)))
         out.extend(Predicate("Host", (h,)) for h in self.host_regexps)
         out.extend(Predicate("PathRegexp", (p,)) for p in self.path_regexps)
@@ -74,6 +76,8 @@ class Draft:
 
     def _backend(self) -> Backend:
         t = self.backend_type
+        if t is BackendType.NETWORK and self.shunt:
+            return Backend(BackendType.SHUNT)
         if t is BackendType.NETWORK:
             return Backend(t, address=self.backend)
         if t is BackendType.LB:
@@ -119,6 +123,7 @@ def draft_from_route(route: Route) -> Draft:
     d.filters = list(route.filters)
     b = route.backend
     d.backend_type = b.type
+    d.shunt = b.type is BackendType.SHUNT
     d.backend = b.address
     d.lb_algorithm = b.algorithm or ""
     zones = b.zones or ("",) * len(b.endpoints)
