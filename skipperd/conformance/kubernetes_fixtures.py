@@ -9,6 +9,12 @@ the load, a failed resource list only skips RouteGroups.
 
 ``.log`` patterns are matched against logrus-formatted lines (``time="…" level=… msg=…
 kind=… name=… ns=…``) and checked only with ``--strict-logs``.
+
+Beside the README's ``.kube`` keys, skipperd's runner reads keys for the options that Skipper's
+runner never sets, so that its own fixtures (tests/kubernetes/) can cover them:
+``kubernetes-path-mode``, ``kubernetes-namespace``, ``kubernetes-routegroup-class``,
+``kubernetes-routegroups-label-selector``, ``kubernetes-healthcheck``,
+``reverse-source-predicate`` and ``whitelisted-healthcheck-cidr`` (a list).
 """
 
 from __future__ import annotations
@@ -77,20 +83,15 @@ def is_errorwrap_dir(path: Path) -> bool:
 
 
 def is_family(path: Path) -> bool:
-    """A folder with fixture files (an eskip case file among them does not count)."""
-    from skipperd.conformance.eskip_cases import is_case_file
+    """A folder with fixture files beside the objects: ``.eskip``, ``.kube``, ``.log``, ...
 
+    Objects alone (``*.yaml``) do not make a family, so that a folder of eskip case files or of
+    unrelated YAML is walked as before.
+    """
     try:
-        entries = list(path.iterdir())
+        return any(_ext(e.name) in EXTENSIONS[1:] for e in path.iterdir())
     except OSError:
         return False
-    for e in entries:
-        ext = _ext(e.name)
-        if ext in (".kube", ".eskip", ".api", ".error", ".log", ".default-filters"):
-            return True
-        if ext == ".yaml" and e.is_file() and not is_case_file(e):
-            return True
-    return False
 
 
 @dataclass(slots=True)
@@ -507,6 +508,14 @@ def read_kube_options(text: str) -> KubeOptions:
     take("default-lb-algorithm", "default_lb_algorithm", _str)
     take("forward-backend-url", "forward_backend_url", _str)
     take("kubernetes-application-annotation-label", "application_annotation_label", _str)
+    # skipperd's own keys, for the options Skipper's runner never sets (see the module docstring)
+    take("kubernetes-path-mode", "path_mode", _str)
+    take("kubernetes-namespace", "namespace", _str)
+    take("kubernetes-routegroup-class", "routegroup_class", _str)
+    take("kubernetes-routegroups-label-selector", "routegroup_label_selector", _str_map)
+    take("kubernetes-healthcheck", "provide_healthcheck", _bool)
+    take("reverse-source-predicate", "reverse_source_predicate", _bool)
+    take("whitelisted-healthcheck-cidr", "whitelisted_healthcheck_cidrs", _str_list)
     if kw.get("https_redirect_code", 308) <= 0:
         kw["https_redirect_code"] = 308
     if not kw.get("backend_traffic_algorithm"):
