@@ -5,12 +5,14 @@ The server patches the standard library with gevent before anything imports ``th
 are all forked from this process, and a module imported before the patch would keep the real,
 blocking primitives (gunicorn's ``test_gevent_import_order.py`` guards the same thing). The
 offline subcommands (``eskip``, ``conformance``, ``settings-doc``, ``-help``, ``-version``) do no
-I/O worth a hub and skip the patch.
+I/O worth a hub and skip the patch; so does ``webhook``, a small threaded control-plane server of
+its own that forks nothing.
 """
 
 import sys
 
-OFFLINE = ("eskip", "conformance", "settings-doc", "-help", "--help", "-h", "help", "-version", "--version")
+OFFLINE = ("eskip", "conformance", "settings-doc", "-help", "--help", "-h", "help", "-version", "--version",
+           "webhook")
 
 
 def main() -> int:

@@ -7,15 +7,18 @@ line, followed by the total ``N passed, M failed``.
 What a path holds decides how it runs (``_FILE_KINDS``, ``_DIR_KINDS``, first match wins):
 
 * a ``*.yaml`` file with a top-level ``cases:`` list is an eskip case file (``eskip_cases``);
+* a folder with ``expected.yaml`` listing AdmissionReview bodies is a set of admission cases
+  (``kubernetes_admission``);
+* a folder with ``routegroups.json`` and ``errors.log`` is a RouteGroup error list, and a folder
+  of ``NAME.yaml``/``.kube``/``.eskip``/``.api``/``.error``/``.log``/``.default-filters`` files is
+  a Kubernetes fixture family (``kubernetes_fixtures``), each fixture one case;
 * a directory that no directory kind claims is walked, entries in sorted order, and each entry
   is dispatched the same way; files of no known kind are skipped there.
 
-Kubernetes fixture families (folders of ``NAME.yaml``/``.kube``/``.eskip``/... files) are the
-next kind: add ``("kubernetes family", _is_kubernetes_family, _run_kubernetes_family)`` to
-``_DIR_KINDS``, where the runner gets the family folder and the ``Report``.
-
-Usage: ``skipperd conformance PATH...`` or ``python -m skipperd.conformance PATH...``; the exit
-status is 0 when nothing failed, 1 when something did, 2 for a usage error.
+Usage: ``skipperd conformance [--strict-logs] PATH...`` or ``python -m skipperd.conformance
+PATH...``; ``--strict-logs`` makes a Kubernetes fixture's ``.log`` patterns count (otherwise a
+mismatch is a NOTE). The exit status is 0 when nothing failed, 1 when something did, 2 for a
+usage error.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
-from skipperd.conformance import eskip_cases, kubernetes_fixtures
+from skipperd.conformance import eskip_cases, kubernetes_admission, kubernetes_fixtures
 
 __all__ = ["Report", "main", "run_paths"]
 
@@ -63,6 +66,7 @@ _FILE_KINDS: list[tuple[str, _Detect, _Run]] = [
     ("eskip case file", eskip_cases.is_case_file, eskip_cases.run_file),
 ]
 _DIR_KINDS: list[tuple[str, _Detect, _Run]] = [
+    ("admission cases", kubernetes_admission.is_admission_dir, kubernetes_admission.run_admission_dir),
     ("route group error list", kubernetes_fixtures.is_errorwrap_dir, kubernetes_fixtures.run_errorwrap_dir),
     ("kubernetes family", kubernetes_fixtures.is_family,
      lambda path, report: kubernetes_fixtures.run_family(path, report, report.strict_logs)),
