@@ -302,3 +302,47 @@ def test_endpointslices_merge_ready_endpoints_and_drop_terminating_ones() -> Non
     assert backend.type is BackendType.LB
     assert backend.endpoints == ("http://10.0.0.1:8080", "http://10.0.0.4:8080")
     assert backend.zones == ("z", "")
+
+
+# --- options from skipperd's settings ------------------------------------------------------------
+
+def test_options_from_flags() -> None:
+    from skipperd import config
+
+    s = config.load(["-kubernetes-path-mode=path-prefix", "-kubernetes-namespace=team",
+                     "-whitelisted-healthcheck-cidr=100.64.0.0/10,198.18.0.0/15",
+                     "-kubernetes-https-redirect-code=301", "-reverse-source-predicate"])
+    o = KubeOptions.from_settings(s, {"svc.team": "setPath(\"/\")"})
+    assert (o.path_mode, o.namespace, o.https_redirect_code) == ("path-prefix", "team", 301)
+    assert o.whitelisted_healthcheck_cidrs == ("100.64.0.0/10", "198.18.0.0/15")
+    assert o.provide_healthcheck and o.https_redirect and o.reverse_source_predicate  # Skipper's defaults
+    assert (o.ingress_class, o.routegroup_class) == ("skipper", "skipper")
+    assert o.default_filters == {"svc.team": "setPath(\"/\")"}
+    got = convert(ClusterState(), o)
+    assert [r.id for r in got.routes] == ["kube__healthz_up", "kube__healthz_down", "kube__redirect"]
+    assert got.routes[0].predicates[1].name == "SourceFromLast"
+
+
+def test_annotation_flags_and_their_errors() -> None:
+    from types import SimpleNamespace
+
+    from skipperd.errors import ConfigError
+
+    s = SimpleNamespace(kubernetes_annotation_predicates=("zone=a=Foo() && Bar()",),
+                        kubernetes_annotation_filters_append=("zone=a=foo() -> bar()",),
+                        kubernetes_east_west_range_predicates='ClientIP("10.2.0.0/16")')
+    o = KubeOptions.from_settings(s)
+    assert o.annotation_predicates[0].predicates == (Predicate("Foo"), Predicate("Bar"))
+    assert [f.name for f in o.annotation_filters_append[0].filters] == ["foo", "bar"]
+    assert o.east_west_range_predicates == (Predicate("ClientIP", ("10.2.0.0/16",)),)
+    for bad, text in [
+        (SimpleNamespace(kubernetes_annotation_predicates=("zone",)), "failed to get annotation key"),
+        (SimpleNamespace(kubernetes_annotation_predicates=("zone=a",)), "failed to get annotation value"),
+        (SimpleNamespace(kubernetes_annotation_predicates=("z=a=Foo(", )), "invalid annotation flag value"),
+        (SimpleNamespace(kubernetes_annotation_filters_append=("z=a=f()", "z=a=g()")), "duplicate annotation"),
+        (SimpleNamespace(kubernetes_path_mode="path-suffix"), "invalid path mode string"),
+        (SimpleNamespace(kubernetes_backend_traffic_algorithm="coin"), "invalid backend traffic algorithm"),
+        (SimpleNamespace(kubernetes_ingress_class="(("), "invalid regular expression"),
+    ]:
+        with pytest.raises(ConfigError, match=text):
+            KubeOptions.from_settings(bad)
