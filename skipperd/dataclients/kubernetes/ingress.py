@@ -576,7 +576,9 @@ def add_certificate(logger: ObjectLog, log: Log, hosts: list[str], secret: KubeO
         logger.error(f"Failed to generate TLS certificate from secret: {err}")
         return
     for h in hosts:
-        log.info(f"adding certificate to registry - {h}")
+        if h not in log.certificate_hosts:  # a later one replaces it only when newer: not logged
+            log.certificate_hosts.add(h)
+            log.info(f"adding certificate to registry - {h}")
 
 
 def _default_lb(options: KubeOptions) -> str:

@@ -12,6 +12,7 @@ from skipperd.dataclients.kubernetes.model import LogEntry
 class Log:
     def __init__(self) -> None:
         self.entries: list[LogEntry] = []
+        self.certificate_hosts: set[str] = set()  # hosts whose certificate was logged as added
 
     def error(self, message: str) -> None:
         self.entries.append(LogEntry("error", message))
