@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httptools
 
 from skipperd.http.context import FilterContext
+from skipperd.http.fields import head_is_clean, unsafe_fields
 from skipperd.http.headers import Headers
 from skipperd.http.response import Response
 from skipperd.proxy import netio
@@ -29,7 +30,7 @@ from skipperd.proxy.errors import ClientGone, ConnectError, ProxyError, RequestB
 from skipperd.proxy.exchange import BodySource, Exchange
 from skipperd.proxy.hop import HOP_BY_HOP, connection_options
 from skipperd.proxy.pool import Pool, PoolKey, Pools, UpstreamConn
-from skipperd.proxy.respond import STATUS_LINES, date_line, encode_head, send, status_line
+from skipperd.proxy.respond import STATUS_LINES, date_line, drop_unsafe_fields, encode_head, send, status_line
 
 RECV_SIZE = 65536
 _CHUNK_END = b"0\r\n\r\n"
@@ -98,7 +99,12 @@ class Upstream:
         if self.cfg.disable_keepalives:
             parts.append("Connection: close\r\n")
         parts.append("\r\n")
-        return encode_head("".join(parts))
+        text = "".join(parts)
+        if not head_is_clean(text, len(parts) + 1):
+            bad = sorted(set(unsafe_fields(req.headers.raw())))
+            what = f"header {', '.join(bad)}" if bad else "request target or Host"
+            raise ProxyError(400, f"{what} would carry CR, LF or NUL to the backend")
+        return encode_head(text)
 
     def connect(self, pool: Pool) -> UpstreamConn:
         key = pool.key
@@ -250,6 +256,10 @@ class Upstream:
         else:
             parts.append("\r\n")
         text = "".join(parts)
+        if not head_is_clean(text, len(parts) + (parts[-1] != "\r\n")):
+            drop_unsafe_fields(ex, resp.headers)
+            self._send_response(ex, resp, conn)
+            return
         try:
             head = text.encode("latin-1")
         except UnicodeEncodeError:
