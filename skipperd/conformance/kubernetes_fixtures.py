@@ -40,7 +40,7 @@ from skipperd.dataclients.kubernetes.objects import Malformed
 from skipperd.errors import InvalidArguments
 from skipperd.eskip import parse
 from skipperd.eskip.route import Arg, BackendType, Filter, Predicate, Route
-from skipperd.predicates.regexp import compile_re2
+from skipperd.regexp import compile_re2
 
 __all__ = ["is_errorwrap_dir", "is_family", "run_errorwrap_dir", "run_family", "Fixture", "run_fixture"]
 
@@ -289,7 +289,7 @@ def unmatched(patterns: str, text: str) -> str | None:
                 rx = compile_re2("conformance", p)
         except InvalidArguments:
             return p
-        if not any(rx.search(line) for line in lines):
+        if not any(rx.matches(line) for line in lines):
             return p
     return None
 

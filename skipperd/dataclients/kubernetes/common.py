@@ -9,14 +9,14 @@ from skipperd.dataclients.kubernetes.routes import Draft
 from skipperd.errors import InvalidArguments
 from skipperd.eskip import ParseError, parse_filters
 from skipperd.eskip.route import Filter
-from skipperd.predicates.regexp import compile_re2
+from skipperd.regexp import compile_re2
 
 TRAFFIC_ZONE_AWARE_ANNOTATION = "zalando.org/traffic-zone-aware"
 BACKEND_PROTOCOL_ANNOTATION = "zalando.org/skipper-backend-protocol"
 
 
 class Matcher(Protocol):
-    def search(self, text: str) -> object: ...
+    def matches(self, text: str) -> bool: ...
 
 
 def compile_regexp(rx: str) -> Matcher | None:
@@ -28,7 +28,7 @@ def compile_regexp(rx: str) -> Matcher | None:
 
 
 def matches(rx: Matcher | None, text: str) -> bool:
-    return rx is not None and rx.search(text) is not None
+    return rx is not None and rx.matches(text)
 
 
 def append_annotation_predicates(rules: tuple[AnnotationPredicates, ...], annotations: dict[str, str],
