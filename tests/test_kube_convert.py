@@ -106,6 +106,7 @@ def test_zone_filter_needs_three_endpoints_in_the_zone() -> None:
     (LogEntry("info", "two words", (("ns", "default"), ("kind", "Ingress"), ("name", "a b"))),
      'level=info msg="two words" kind=Ingress name="a b" ns=default'),
     (LogEntry("error", 'say "hi"\nbye'), r'level=error msg="say \"hi\"\nbye"'),
+    (LogEntry("warning", "", (("error", ""),)), "level=warning msg= error="),
 ])
 def test_log_entries_in_logrus_text_form(entry: LogEntry, text: str) -> None:
     assert str(entry) == text

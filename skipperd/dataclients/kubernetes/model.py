@@ -143,8 +143,8 @@ _PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 
 
 def _logfmt(value: str) -> str:
-    """logrus' text formatter: bare when every character is plain, else Go's %q."""
-    if value and all(c in _PLAIN for c in value):
+    """logrus' text formatter: bare when every character is plain (or there is none), else Go's %q."""
+    if all(c in _PLAIN for c in value):
         return value
     return go_quote(value)
 
