@@ -57,6 +57,10 @@ def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr
         from skipperd.webhook import server
 
         return server.main(list(argv[1:]), err)
+    if argv and argv[0] in ("filters", "predicates"):
+        from skipperd.commands import reference
+
+        return reference.main(argv[0], list(argv[1:]), out, err)
     if argv and argv[0] == "settings-doc":
         from skipperd.config import reference_markdown
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -195,6 +196,13 @@ CASES = [
     # --- meta -----------------------------------------------------------------------------------
     Case("comment", 'comment("nothing to see")', origin={"X-Nothing": None}),
     Case("origin_marker", 'originMarker("apiUsageMonitoring", "deployment1", "2019-08-30T09:55:51Z")'),
+    # --- latency (timed in test_latency_filters_sleep) --------------------------------------------
+    Case("lat_uniform_req", 'uniformRequestLatency("100ms", "10ms")'),
+    Case("lat_normal_req", 'normalRequestLatency("100ms", "0ms")'),
+    Case("lat_hist_req", 'histogramRequestLatency("100ms", 50, "105ms", 0, "110ms", 30, "115ms")'),
+    Case("lat_uniform_resp", 'uniformResponseLatency(100, 10)'),
+    Case("lat_normal_resp", 'normalResponseLatency("100ms", "0ms")'),
+    Case("lat_hist_resp", 'histogramResponseLatency("100ms", 1, "110ms")'),
     # --- predicates (predicates.md examples) ----------------------------------------------------
     _p("fwd_host_com", r"ForwardedHost(/^example\.com$/)", False, [("Forwarded", FWD)]),
     _p("fwd_host_org", r"ForwardedHost(/^example\.org$/)", True, [("Forwarded", FWD)]),
@@ -257,6 +265,10 @@ BAD = [
     Bad('headerToQuery("a")'), Bad('queryToHeader("a")'), Bad('queryToHeader("a", "B", "%d")'),
     Bad("redirect()"), Bad('redirect("301")'), Bad("redirect(1000)"), Bad('annotate("k")'),
     Bad('originMarker("a", "b", "yesterday")'), Bad('originMarker("a", "b")'),
+    Bad('uniformRequestLatency("1s")'), Bad('normalResponseLatency("x", "1ms")'),
+    Bad('uniformResponseLatency("-1s", "1ms")'), Bad('normalRequestLatency("10", "1ms")'),
+    Bad('histogramRequestLatency("0ms", 0, "1ms")'), Bad('histogramResponseLatency("5ms", 1, "1ms")'),
+    Bad('histogramRequestLatency("0ms", 1)'),
     Bad('ForwardedHost("")', True), Bad("ForwardedHost(1)", True), Bad('ForwardedHost("(")', True),
     Bad('ForwardedProtocol("ftp")', True), Bad('ForwardedProtocol("http", "https")', True),
     Bad('HeaderSHA256("X")', True), Bad('HeaderSHA256("X", "abc")', True), Bad(f'HeaderSHA256(1, "{OLD}")', True),
@@ -294,3 +306,10 @@ def test_bad_arguments_make_only_their_route_invalid(catalogue: Catalogue) -> No
 def test_flow_ids_differ(catalogue: Catalogue) -> None:
     ids = {catalogue.run("flowid_new").origin("X-Flow-Id")[0] for _ in range(20)}
     assert len(ids) == 20
+
+
+@pytest.mark.parametrize("case_id", [c.id for c in CASES if c.id.startswith("lat_")])
+def test_latency_filters_sleep(catalogue: Catalogue, case_id: str) -> None:
+    t0 = time.monotonic()
+    catalogue.run(case_id)
+    assert time.monotonic() - t0 >= 0.085

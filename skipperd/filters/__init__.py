@@ -16,7 +16,8 @@ responseHeader, requestCopyHeader, responseCopyHeader), ``header_mod`` (modReque
 modResponseHeader), ``header_codec`` (encode/decode base64, charmap encodings), ``flowid``,
 ``xforward`` (xforward, xforwardFirst), ``cors`` (corsOrigin), ``cookies``, ``query``
 (stripQuery, headerToQuery, queryToHeader), ``rfc`` (rfcPath, rfcHost), ``redirect`` (the
-deprecated redirect), ``meta`` (comment, annotate, originMarker).
+deprecated redirect), ``meta`` (comment, annotate, originMarker), ``jitter`` (uniform, normal and
+histogram request and response latency).
 
 Implemented (Skipper semantics, docs/reference/filters.md upstream):
 
@@ -33,7 +34,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from skipperd.filters import (
-    cookies, cors, dynamic, flowid, header_codec, header_mod, header_ops, meta, query, redirect, rfc, xforward,
+    cookies, cors, dynamic, flowid, header_codec, header_mod, header_ops, jitter, meta, query, redirect, rfc,
+    xforward,
 )
 from skipperd.filters.base import FilterSpec
 from skipperd.filters.consistenthash import ConsistentHashBalanceFactorSpec, ConsistentHashKeySpec
@@ -84,6 +86,9 @@ def _catalogue() -> list[FilterSpec]:
         query.StripQuerySpec(), query.HeaderToQuerySpec(), query.QueryToHeaderSpec(),
         rfc.RfcPathSpec(), rfc.RfcHostSpec(), redirect.RedirectSpec(),
         meta.CommentSpec(), meta.AnnotateSpec(), meta.OriginMarkerSpec(),
+        jitter.UniformRequestLatencySpec(), jitter.UniformResponseLatencySpec(),
+        jitter.NormalRequestLatencySpec(), jitter.NormalResponseLatencySpec(),
+        jitter.HistogramRequestLatencySpec(), jitter.HistogramResponseLatencySpec(),
     ]
 
 
