@@ -168,6 +168,28 @@ class LogHeaderSpec(Spec):
         return LogHeader(not args or "request" in which, "response" in which)
 
 
+def go_quote(data: bytes) -> str:
+    """Go's ``%q`` of a byte string: double-quoted, escapes for what is not printable."""
+    out = ['"']
+    for c in data.decode("utf-8", "surrogateescape"):
+        if 0xDC80 <= ord(c) <= 0xDCFF:  # a byte that is not UTF-8
+            out.append(f"\\x{ord(c) - 0xDC00:02x}")
+        elif c == '"' or c == "\\":
+            out.append("\\" + c)
+        elif c == "\n":
+            out.append("\\n")
+        elif c == "\r":
+            out.append("\\r")
+        elif c == "\t":
+            out.append("\\t")
+        elif c.isprintable():
+            out.append(c)
+        else:
+            out.append(f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+    out.append('"')
+    return "".join(out)
+
+
 class _LogPieces:
     """A ``Transform`` that passes bytes on unchanged and logs the first ``left`` of them."""
 
@@ -181,7 +203,7 @@ class _LogPieces:
         if self.left > 0 and data:
             piece = data[:self.left]
             self.left -= len(piece)
-            log.info("%s: %r", self.prefix, piece)
+            log.info("%s: %s", self.prefix, go_quote(piece))
         return data
 
     def flush(self) -> bytes:
