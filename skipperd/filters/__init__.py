@@ -20,7 +20,10 @@ modResponseHeader), ``header_codec`` (encode/decode base64, charmap encodings), 
 ``xforward`` (xforward, xforwardFirst), ``cors`` (corsOrigin), ``cookies``, ``query``
 (stripQuery, headerToQuery, queryToHeader), ``rfc`` (rfcPath, rfcHost), ``redirect`` (the
 deprecated redirect), ``meta`` (comment, annotate, originMarker), ``jitter`` (uniform, normal and
-histogram request and response latency).
+histogram request and response latency). On bodies: ``content`` (randomContent, repeatContent,
+repeatContentHex, wrapContent, wrapContentHex, inlineContentIfStatus, healthcheck, blockContent,
+blockContentHex), ``diag`` (tarpit, absorb, absorbSilent, logHeader, logBody), ``static``,
+``cache`` (one bounded store per registry, so per worker).
 
 Validation and creation are separate (``skipperd.filters.base``). ``spec.validate(args)``
 checks the arguments and raises ``InvalidArguments`` with the reason; it builds nothing. The
