@@ -84,7 +84,8 @@ class FilterOptions:
     [0, 1). ``client`` is the outbound HTTP client (a worker's pools; none in the supervisor).
     ``settings`` are the process's settings. ``metrics`` and ``host_state`` are where the
     metrics and per-host shared-memory parts plug in. ``loopback`` re-enters the proxy with a
-    request (teeLoopback); set by the worker's proxy, ``None`` elsewhere.
+    request (teeLoopback); set by the worker's proxy, ``None`` elsewhere. ``background(fn)``
+    runs ``fn`` without waiting for it (a greenlet in workers; ``None``: run it at once).
     """
 
     role: str = TEST
@@ -96,6 +97,7 @@ class FilterOptions:
     metrics: Metrics = field(default_factory=NullMetrics)
     host_state: HostState | None = None
     loopback: Callable[..., Any] | None = None
+    background: Callable[[Callable[[], Any]], Any] | None = None
 
     @property
     def validating(self) -> bool:

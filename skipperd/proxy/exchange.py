@@ -39,7 +39,7 @@ class BodySource(RequestBody, Protocol):
 
 class Exchange:
     __slots__ = ("request", "client", "body", "head", "http10", "keep_alive", "conn_opts",
-                 "status", "sent", "route_id", "head_sent")
+                 "status", "sent", "route_id", "head_sent", "write_timeout")
 
     def __init__(self, request: Request, client: Channel, body: BodySource | None, keep_alive: bool,
                  http10: bool = False, conn_opts: frozenset[str] | None = None) -> None:
@@ -54,3 +54,4 @@ class Exchange:
         self.sent = 0                   # response body bytes sent
         self.route_id = ""
         self.head_sent = False
+        self.write_timeout = 0.0        # instead of -write-timeout-server (the writeTimeout filter)

@@ -83,7 +83,7 @@ class Proxy:
             body = ex.body
             if self.stopping or (body is not None and not body.complete and not body.reusable_after_response()):
                 ex.keep_alive = False
-        write_response(ex, resp, self.cfg.write_timeout)
+        write_response(ex, resp, ex.write_timeout or self.cfg.write_timeout)
 
     def _route(self, ex: Exchange, table: Any, loops: int) -> Response:
         req = ex.request
@@ -129,6 +129,8 @@ class Proxy:
                 if resp.stream is not None and final.stream is not resp.stream:
                     resp.stream.close()  # a filter replaced the proxied response
                 resp = final
+        if ctx.write_timeout:
+            ex.write_timeout = ctx.write_timeout
         return resp
 
     def _backend(self, ex: Exchange, ctx: FilterContext, table: Any, route: Any, loops: int) -> Response:

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import httptools
 
-from skipperd.http.body import RequestBody
+from skipperd.http.body import BodyError, RequestBody
 from skipperd.http.context import FilterContext
 from skipperd.http.fields import head_is_clean, unsafe_fields
 from skipperd.http.headers import Headers
@@ -47,7 +47,7 @@ class _Stale(Exception):
     """A reused connection failed before any response byte: send the request again."""
 
 
-class UpstreamBroken(Exception):
+class UpstreamBroken(BodyError):
     """The backend failed after the response head went to the client: abort the client connection."""
 
 
@@ -128,14 +128,16 @@ class Upstream:
             raise ProxyError(400, f"{what} would carry CR, LF or NUL to the backend")
         return encode_head(text)
 
-    def connect(self, pool: Pool) -> UpstreamConn:
+    def connect(self, pool: Pool, timeout: float = 0.0) -> UpstreamConn:
+        """A new connection to the pool's endpoint; ``timeout`` instead of ``-timeout-backend``."""
         key = pool.key
         cfg = self.cfg
+        t = timeout if timeout > 0 else cfg.connect_timeout
         try:
             if key.scheme == "http":
-                ch = netio.connect(key.host, key.port, cfg.connect_timeout, cfg.tcp_keepalive)
+                ch = netio.connect(key.host, key.port, t, cfg.tcp_keepalive)
             else:
-                ch = self._connect_tls(pool)
+                ch = self._connect_tls(pool, t)
         except netio.IOTimeout as t:
             raise ConnectError(504, f"{t.what} with {key.host}:{key.port} timed out") from None
         except ssl.SSLError as se:
@@ -148,28 +150,34 @@ class Upstream:
             raise ConnectError(502, f"connect to {key.host}:{key.port}: {e.strerror or e}") from None
         return UpstreamConn(ch, pool)
 
-    def _connect_tls(self, pool: Pool) -> netio.Channel:
+    def _connect_tls(self, pool: Pool, timeout: float) -> netio.Channel:
         if self.tls is None:
             self.tls = tls_context(self.cfg.insecure)
         key = pool.key
         # New connections resume the pool's TLS session: no full handshake.
-        return netio.connect(key.host, key.port, self.cfg.connect_timeout, self.cfg.tcp_keepalive,
-                             self.tls, self.cfg.tls_timeout, pool)
+        return netio.connect(key.host, key.port, timeout, self.cfg.tcp_keepalive,
+                             self.tls, min(timeout, self.cfg.tls_timeout), pool)
 
     def forward(self, ex: Exchange, ctx: FilterContext, pool: Pool, host: str) -> Response:
-        """Send the request to the pool's endpoint; the response head, its body still to stream."""
+        """Send the request to the pool's endpoint; the response head, its body still to stream.
+
+        ``ctx.backend_timeout`` (backendTimeout) bounds the whole exchange: connecting, sending,
+        the head (504 when it runs out) and the body (cut off when it runs out)."""
         body = ctx.request_body
         head = self.request_head(ex, ctx, host, body)
+        limit = ctx.backend_timeout
+        deadline = netio.refresh_now() + limit if limit > 0 else 0.0
+        timeout = min(limit, self.cfg.header_timeout) if limit > 0 else self.cfg.header_timeout
         conn = None if self.cfg.disable_keepalives else pool.get()
         if conn is None:
-            conn = self.connect(pool)
+            conn = self.connect(pool, min(limit, self.cfg.connect_timeout) if limit > 0 else 0.0)
         try:
             try:
-                self._exchange(conn, head, body, retry=conn.reused and body is None)
+                self._exchange(conn, head, body, conn.reused and body is None, timeout)
             except _Stale:
                 conn.close()
-                conn = self.connect(pool)
-                self._exchange(conn, head, body, retry=False)
+                conn = self.connect(pool, _left(deadline, self.cfg.connect_timeout))
+                self._exchange(conn, head, body, False, _left(deadline, timeout))
         except BaseException:
             conn.close()
             raise
@@ -185,13 +193,13 @@ class Upstream:
             conn.done = True
         if self.cfg.disable_keepalives:
             conn.keep_alive = False
-        resp.stream = UpstreamBody(conn)
+        resp.stream = UpstreamBody(conn, deadline)
         return resp
 
-    def _exchange(self, conn: UpstreamConn, head: bytes, body: RequestBody | None, retry: bool) -> None:
+    def _exchange(self, conn: UpstreamConn, head: bytes, body: RequestBody | None, retry: bool,
+                  timeout: float) -> None:
         conn.reset()
         ch = conn.ch
-        timeout = self.cfg.header_timeout
         try:
             if body is None:
                 ch.send_all(head, timeout, "write to backend")
@@ -205,7 +213,7 @@ class Upstream:
             if body is None:
                 raise ProxyError(503, f"write to backend: {e.strerror or e}") from None
             # The backend may have answered early (413 ...) and closed: read what it said.
-        self._read_head(conn, retry)
+        self._read_head(conn, retry, timeout)
 
     def _send_body(self, ch: netio.Channel, head: bytes, body: RequestBody, timeout: float) -> None:
         first = body.buffered()
@@ -224,10 +232,9 @@ class Upstream:
                 return
             ch.send_all(piece, timeout, "write to backend")
 
-    def _read_head(self, conn: UpstreamConn, retry: bool) -> None:
+    def _read_head(self, conn: UpstreamConn, retry: bool, timeout: float) -> None:
         ch = conn.ch
         parser = conn.parser
-        timeout = self.cfg.header_timeout
         got = False
         while True:
             try:
@@ -258,6 +265,16 @@ class Upstream:
 
 
 
+def _left(deadline: float, timeout: float) -> float:
+    """``timeout``, or less when a deadline comes sooner (504 when it has passed)."""
+    if not deadline:
+        return timeout
+    left = deadline - netio.refresh_now()
+    if left <= 0:
+        raise ProxyError(504, "the backend timeout ran out")
+    return min(left, timeout)
+
+
 class UpstreamBody:
     """A backend response's body as a ``BodyStream``: pieces as llhttp parses them.
 
@@ -265,11 +282,12 @@ class UpstreamBody:
     backend keeps the connection; otherwise the connection is closed.
     """
 
-    __slots__ = ("conn", "length")
+    __slots__ = ("conn", "length", "deadline")
 
-    def __init__(self, conn: UpstreamConn) -> None:
+    def __init__(self, conn: UpstreamConn, deadline: float = 0.0) -> None:
         self.conn = conn
         self.length = -1 if conn.chunked or conn.length < 0 else conn.length
+        self.deadline = deadline  # monotonic; 0: none (backendTimeout sets one)
 
     def buffered(self) -> bytes:
         pieces = self.conn.body
@@ -290,7 +308,10 @@ class UpstreamBody:
             if conn.done:
                 return b""
             try:
-                data = conn.ch.recv(RECV_SIZE, FOREVER, "backend body")
+                data = conn.ch.recv(RECV_SIZE, self.deadline - netio.refresh_now() if self.deadline else FOREVER,
+                                    "backend body")
+            except netio.IOTimeout:
+                raise UpstreamBroken("the backend timeout ran out while reading the body") from None
             except OSError as e:
                 raise UpstreamBroken(f"reading the backend body: {e.strerror or e}") from None
             if not data:

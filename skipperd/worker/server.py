@@ -31,7 +31,10 @@ class Server:
         s = settings
         self.settings = s
         self.proxy = Proxy(ProxyConfig.from_settings(s))
-        self.filter_options = FilterOptions(role=WORKER, settings=s)
+        from skipperd.proxy.client import Client
+
+        self.filter_options = FilterOptions(role=WORKER, settings=s, client=Client(self.proxy.upstream),
+                                            background=gevent.spawn)
         self.tables = TableHolder(reader, on_swap=self.proxy.table_changed,
                                   ignore_trailing_slash=s.ignore_trailing_slash,
                                   filter_options=self.filter_options)
