@@ -25,11 +25,11 @@ from skipperd.http.fields import head_is_clean, unsafe_fields
 from skipperd.http.headers import Headers
 from skipperd.http.response import Response
 from skipperd.proxy import netio
-from skipperd.proxy.config import FOREVER, ProxyConfig
+from skipperd.proxy.config import ProxyConfig
 from skipperd.proxy.errors import ClientGone, ConnectError, ProxyError, RequestBodyError
 from skipperd.proxy.exchange import BodySource, Exchange
 from skipperd.proxy.hop import HOP_BY_HOP, connection_options
-from skipperd.proxy.pool import Pool, PoolKey, Pools, UpstreamConn
+from skipperd.proxy.pool import BackendLimit, Pool, PoolKey, Pools, UpstreamConn
 from skipperd.proxy.respond import STATUS_LINES, date_line, drop_unsafe_fields, encode_head, send, status_line
 
 RECV_SIZE = 65536
@@ -74,12 +74,19 @@ class Upstream:
         """The pool of an endpoint ``(scheme, host, port)`` and its Host header value."""
         ep = self.endpoints.get(key)
         if ep is None:
-            if len(self.endpoints) > 10000:
+            if len(self.endpoints) > 10000:  # dynamic backends without end: start over
                 self.endpoints.clear()
+                self.pools.close_all()
             scheme, host, port = key
             ep = self.endpoints[key] = (self.pools.pool(PoolKey(scheme, host, port)),
                                          host_port(scheme, host, port))
         return ep
+
+    def forget(self, keys: set[tuple[str, str, int]]) -> None:
+        """Close the pools of endpoints that left the route table."""
+        for key in keys:
+            self.endpoints.pop(key, None)
+            self.pools.close_pool(PoolKey(*key))
 
     # --- request ---------------------------------------------------------------------------------
 
@@ -89,9 +96,8 @@ class Upstream:
         if req.query:
             target = f"{target}?{req.query}"
         parts = [f"{req.method} {target} HTTP/1.1\r\nHost: {host}\r\n"]
-        extra = ex.conn_opts
         for lower, name, value in req.headers.raw():
-            if lower in _REQUEST_SKIP or (extra is not None and lower in extra):
+            if lower in _REQUEST_SKIP:
                 continue
             parts.append(f"{name}: {value}\r\n")
         if chunked:
@@ -183,10 +189,12 @@ class Upstream:
         ch = conn.ch
         parser = conn.parser
         timeout = self.cfg.header_timeout
-        got = False
+        deadline = netio.now() + timeout  # for the whole head, not each read
+        got = 0
+        max_fed = conn.max_head + RECV_SIZE
         while True:
             try:
-                data = ch.recv_after_wait(RECV_SIZE, timeout, "backend response header")
+                data = ch.recv_after_wait(RECV_SIZE, deadline - netio.now(), "backend response header")
             except netio.IOTimeout:
                 raise ProxyError(504, "timeout waiting for the backend's response header") from None
             except OSError as e:
@@ -197,19 +205,28 @@ class Upstream:
                 if retry and not got:
                     raise _Stale()
                 raise ProxyError(503, "the backend closed the connection before responding")
-            got = True
+            got += len(data)
             try:
                 parser.feed_data(data)
             except httptools.HttpParserUpgrade:
                 # TODO(issue: upgrade tunnel): 101 Switching Protocols needs the tunnel.
                 raise ProxyError(503, "backend switched protocols; upgrades are not supported yet") from None
             except httptools.HttpParserError as e:
-                raise ProxyError(503, f"malformed backend response: {e}") from None
+                cause = e.__context__
+                if isinstance(cause, BackendLimit):
+                    raise ProxyError(502, cause.reason) from None
+                if not conn.done:
+                    raise ProxyError(503, f"malformed backend response: {e}") from None
+                # Bytes past the end of the response: never relayed, the connection not reused.
+                conn.keep_alive = False
             if conn.head_done:
                 if conn.status >= 200:
                     return
                 # An interim response whose end has not arrived yet: a 1xx has no body.
                 raise ProxyError(503, "malformed interim response from the backend")
+            if got > max_fed:
+                # httptools gathers a field before calling back: bound what it may gather.
+                raise ProxyError(502, "backend response head too large")
 
     # --- response --------------------------------------------------------------------------------
 
@@ -293,7 +310,8 @@ class Upstream:
         until_close = not conn.chunked and conn.length < 0
         while not conn.done:
             try:
-                data = ch.recv(RECV_SIZE, FOREVER, "backend body")
+                # Waiting for the backend counts against the whole response's write deadline.
+                data = ch.recv(RECV_SIZE, ex.write_deadline - netio.now(), "backend body")
             except OSError as e:
                 ex.sent = sent
                 raise UpstreamBroken(f"reading the backend body: {e.strerror or e}") from None
@@ -309,8 +327,10 @@ class Upstream:
             try:
                 parser.feed_data(data)
             except httptools.HttpParserError as e:
-                ex.sent = sent
-                raise UpstreamBroken(f"malformed backend body: {e}") from None
+                if not conn.done:
+                    ex.sent = sent
+                    raise UpstreamBroken(f"malformed backend body: {e}") from None
+                conn.keep_alive = False  # bytes past the end of the response: dropped with the connection
             if not pieces:
                 if conn.done and chunk_out:
                     send(ex, _CHUNK_END, timeout)
