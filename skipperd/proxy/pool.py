@@ -13,6 +13,7 @@ created once and reused for every response on the connection.
 
 from __future__ import annotations
 
+import ssl
 from typing import NamedTuple
 
 import httptools
@@ -149,7 +150,7 @@ _PLAIN_CONNECTION = frozenset({"keep-alive", "close"})
 
 
 class Pool:
-    __slots__ = ("key", "idle", "max_idle", "idle_timeout", "max_head", "max_fields", "closed")
+    __slots__ = ("key", "idle", "max_idle", "idle_timeout", "max_head", "max_fields", "closed", "tls_session")
 
     def __init__(self, key: PoolKey, max_idle: int, idle_timeout: float,
                  max_head: int = 1 << 20, max_fields: int = 100) -> None:
@@ -160,6 +161,7 @@ class Pool:
         self.max_head = max_head      # a response head's bytes and fields, as a request's
         self.max_fields = max_fields
         self.closed = False           # its endpoint left the table: connections in use close on release
+        self.tls_session: ssl.SSLSession | None = None  # https: resumed by new connections
 
     def get(self) -> UpstreamConn | None:
         idle = self.idle

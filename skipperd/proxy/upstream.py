@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import ssl
 from urllib.parse import quote
 
 import httptools
@@ -61,14 +62,27 @@ def host_port(scheme: str, host: str, port: int) -> str:
     return f"{h}:{port}"
 
 
+def tls_context(insecure: bool) -> ssl.SSLContext:
+    """The client context of https backends: the system trust store (``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR`` override it, as for Go), host name verification, HTTP/1.1 by ALPN; with
+    ``-insecure``, no verification at all (Skipper's ``InsecureSkipVerify``)."""
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    if insecure:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
 class Upstream:
-    __slots__ = ("cfg", "pools", "endpoints")
+    __slots__ = ("cfg", "pools", "endpoints", "tls")
 
     def __init__(self, cfg: ProxyConfig, pools: Pools) -> None:
         self.cfg = cfg
         self.pools = pools
         # (scheme, host, port) -> (pool, "host:port" for the Host header)
         self.endpoints: dict[tuple[str, str, int], tuple[Pool, str]] = {}
+        self.tls: ssl.SSLContext | None = None  # made at the first https connection
 
     def endpoint(self, key: tuple[str, str, int]) -> tuple[Pool, str]:
         """The pool of an endpoint ``(scheme, host, port)`` and its Host header value."""
@@ -114,18 +128,31 @@ class Upstream:
 
     def connect(self, pool: Pool) -> UpstreamConn:
         key = pool.key
-        if key.scheme != "http":
-            # TODO(issue: TLS to backends): https endpoints need an SSL channel.
-            raise ConnectError(502, f"{key.scheme} backends are not supported yet: {key.host}:{key.port}")
+        cfg = self.cfg
         try:
-            ch = netio.connect(key.host, key.port, self.cfg.connect_timeout, self.cfg.tcp_keepalive)
-        except netio.IOTimeout:
-            raise ConnectError(504, f"connect to {key.host}:{key.port} timed out") from None
+            if key.scheme == "http":
+                ch = netio.connect(key.host, key.port, cfg.connect_timeout, cfg.tcp_keepalive)
+            else:
+                ch = self._connect_tls(pool)
+        except netio.IOTimeout as t:
+            raise ConnectError(504, f"{t.what} with {key.host}:{key.port} timed out") from None
+        except ssl.SSLError as se:
+            detail = getattr(se, "verify_message", "")  # why a certificate was refused
+            raise ConnectError(502, f"TLS handshake with {key.host}:{key.port}: {se.reason or se}"
+                                    f"{': ' + detail if detail else ''}") from None
         except socket.gaierror as e:
             raise ConnectError(502, f"cannot resolve {key.host}: {e}") from None
         except OSError as e:
             raise ConnectError(502, f"connect to {key.host}:{key.port}: {e.strerror or e}") from None
         return UpstreamConn(ch, pool)
+
+    def _connect_tls(self, pool: Pool) -> netio.Channel:
+        if self.tls is None:
+            self.tls = tls_context(self.cfg.insecure)
+        key = pool.key
+        # New connections resume the pool's TLS session: no full handshake.
+        return netio.connect(key.host, key.port, self.cfg.connect_timeout, self.cfg.tcp_keepalive,
+                             self.tls, self.cfg.tls_timeout, pool)
 
     def forward(self, ex: Exchange, ctx: FilterContext, pool: Pool, host: str) -> Response:
         """Send the request to the pool's endpoint; the response head, its body still to stream."""
