@@ -232,10 +232,14 @@ class ClientConnection:
                 _METHODS[raw] = method
         m.method = method
         m.keep_alive = p.should_keep_alive()
-        if p.get_http_version() == "1.0":
+        version = p.get_http_version()
+        if version == "1.0":
             m.http10 = True
             m.version = "1.0"
             m.expect = False
+        elif version != "1.1":
+            # llhttp reads HTTP/0.9 and HTTP/2.0 heads; neither is HTTP/1 (Go answers 505 too).
+            raise _Limit(505, f"HTTP/{version} is not supported")
         elif not m.has_host:
             raise _Limit(400, "missing required Host header")
         if method == "CONNECT":
