@@ -3,8 +3,9 @@
 ``backendTimeout(d)`` bounds the whole backend exchange: connecting, sending the request,
 reading the head (504 when it runs out) and the body (the response is cut off when it runs out
 after its head was sent). ``readTimeout(d)`` is the time the client has between two reads of its
-request body, ``writeTimeout(d)`` the time it has to take each piece of the response, instead of
-``-read-timeout-server`` and ``-write-timeout-server``. The proxy reads them from the context.
+request body (instead of ``-read-timeout-server``), ``writeTimeout(d)`` the time from now in
+which the whole response must have been written (instead of ``-write-timeout-server``). The
+proxy reads them from the context.
 """
 
 from __future__ import annotations
@@ -64,5 +65,5 @@ class ReadTimeoutSpec(BackendTimeoutSpec):
 
 class WriteTimeoutSpec(BackendTimeoutSpec):
     name = names.WRITE_TIMEOUT
-    summary = "the time the client has to take each piece of the response"
+    summary = "the time from now in which the whole response must be written"
     kind = WriteTimeout

@@ -24,7 +24,7 @@ class TableHolder:
     __slots__ = ("reader", "generation", "table", "routes", "invalid", "_builder", "_on_swap", "_building",
                  "background")
 
-    def __init__(self, reader: Any, on_swap: Callable[[], None] | None = None,
+    def __init__(self, reader: Any, on_swap: Callable[[Any], None] | None = None,
                  ignore_trailing_slash: bool = False, filter_options: Any = None) -> None:
         from skipperd import filters, predicates
         from skipperd.routing.incremental import IncrementalBuilder
@@ -93,7 +93,7 @@ class TableHolder:
         self.routes = len(b.table)
         self.invalid = len(b.invalid)
         if self._on_swap is not None:
-            self._on_swap()
+            self._on_swap(b.table)
         log.info("route table generation %d: %d routes (%d invalid), %d compiled, %d kept, built in %.0f ms "
                  "(%d slices)", gen, self.routes, self.invalid, b.compiled, b.reused,
                  (time.monotonic() - t0) * 1000, slices + 1)
