@@ -133,6 +133,9 @@ CASES = [
          check=echoed_body(b"shadow me")),
     Case("tee_path", f'tee("{SHADOW_URL}", "^/c/tee_path", "/shadowed")', path="/p"),
     Case("teenf", f'teenf("{SHADOW_URL}")', path="/nf"),
+    Case("tee_loop", 'teeLoopback("grp")', method="POST", path="/l", body=b"loop me",
+         check=echoed_body(b"loop me"),
+         extra_routes=f'c_tee_loop_shadow: PathSubtree("/c/tee_loop") && Tee("grp") -> "{SHADOW_URL}";\n'),
     # timeouts and shaping
     Case("backend_timeout", 'backendTimeout("50ms") -> backendLatency("10ms")'),
     Case("read_timeout", 'readTimeout("1s")', method="POST", body=b"x"),
@@ -160,7 +163,7 @@ BAD = [
     Bad('sed("a")'), Bad('sed("(", "b")'), Bad('sed("a", "b", "c")'), Bad('sed("a", "b", 10, "never")'),
     Bad('sedDelim("a", "b")'), Bad('sedDelim("a", "b", "")'), Bad('sedRequest(1, "b")'),
     Bad('sedRequestDelim("a", "b", 1)'),
-    Bad('tee()'), Bad('tee("ftp://x")'), Bad('tee("http://x", "^/a")'), Bad('teenf("not a url")'),
+    Bad('teeLoopback()'), Bad('teeLoopback(1)'), Bad('tee()'), Bad('tee("ftp://x")'), Bad('tee("http://x", "^/a")'), Bad('teenf("not a url")'),
     Bad('backendTimeout()'), Bad('backendTimeout("soon")'), Bad('readTimeout("-1s")'), Bad('writeTimeout(1, 2)'),
     Bad('latency()'), Bad('latency("1x")'), Bad('bandwidth(0)'), Bad('bandwidth("1")'), Bad('chunks(10)'),
     Bad('chunks(0, "1ms")'), Bad('backendLatency("x")'), Bad('backendBandwidth(-1)'), Bad('backendChunks(1)'),
@@ -190,14 +193,17 @@ def test_tee_shadow_gets_a_copy(catalogue: Catalogue) -> None:
     SHADOW.requests.clear()
     catalogue.run("tee")
     catalogue.run("tee_path")
+    catalogue.run("tee_loop")
     deadline = time.monotonic() + 5
-    while len(SHADOW.requests) < 2 and time.monotonic() < deadline:
+    while len(SHADOW.requests) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
     by_target = {r["target"]: r for r in SHADOW.requests}
     assert by_target["/c/tee/t?q=1"]["body"] == b"shadow me" and by_target["/c/tee/t?q=1"]["method"] == "POST"
     assert "/shadowed/p" in by_target
     host = [v for k, v in by_target["/shadowed/p"]["headers"] if k.lower() == "host"]
     assert host == [SHADOW_URL.split("//")[1]]
+    loop = by_target["/c/tee_loop/l"]
+    assert loop["body"] == b"loop me" and ["X-Tee-Loopback-Key", "grp"] in loop["headers"]
 
 
 def test_backend_timeout_504(skipperd: Any) -> None:

@@ -86,6 +86,8 @@ class FilterOptions:
     metrics and per-host shared-memory parts plug in. ``loopback`` re-enters the proxy with a
     request (teeLoopback); set by the worker's proxy, ``None`` elsewhere. ``background(fn)``
     runs ``fn`` without waiting for it (a greenlet in workers; ``None``: run it at once).
+    ``endpoints`` is the worker's ``filters.fadein.EndpointRegistry`` (detection times of
+    load-balanced endpoints, kept across table swaps; ``make_registry`` makes one when ``None``).
     """
 
     role: str = TEST
@@ -98,6 +100,7 @@ class FilterOptions:
     host_state: HostState | None = None
     loopback: Callable[..., Any] | None = None
     background: Callable[[Callable[[], Any]], Any] | None = None
+    endpoints: Any = None
 
     @property
     def validating(self) -> bool:

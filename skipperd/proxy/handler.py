@@ -21,6 +21,7 @@ import logging
 from typing import Any, Callable, Sequence
 
 from skipperd.eskip.route import BackendType
+from skipperd.filters.fadein import KEY as FADE_IN_KEY
 from skipperd.http.context import FilterContext
 from skipperd.http.response import Response
 from skipperd.proxy import netio
@@ -198,6 +199,10 @@ class Proxy:
         if selector is None:
             selector = self._selectors[backend.key] = make_selector(backend.algorithm, endpoints)
         i = selector.pick(endpoints, ctx)
+        if ctx.state_bag:
+            fade = ctx.state_bag.get(FADE_IN_KEY)
+            if fade is not None:
+                i = fade.adjust(endpoints, i)
         inflight = selector.inflight
         inflight[i] += 1
         try:
@@ -217,6 +222,20 @@ class Proxy:
             return self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
         finally:
             inflight[i] -= 1
+
+    def shadow(self, ex: Exchange, table: Any) -> None:
+        """Route a shadow copy (teeLoopback) like a request, and drop the answer."""
+        try:
+            resp = self._route(ex, table, 1)
+        except (ProxyError, RequestBodyError):
+            return
+        stream = resp.stream
+        if stream is not None:
+            try:
+                while stream.read():
+                    pass
+            finally:
+                stream.close()
 
     def _log_error(self, ex: Exchange, status: int, reason: str) -> None:
         # Backend failures are errors (as in Skipper); a client's own mistakes are not.

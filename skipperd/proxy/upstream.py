@@ -138,12 +138,12 @@ class Upstream:
         """A new connection to the pool's endpoint; ``timeout`` instead of ``-timeout-backend``."""
         key = pool.key
         cfg = self.cfg
-        t = timeout if timeout > 0 else cfg.connect_timeout
+        limit = timeout if timeout > 0 else cfg.connect_timeout
         try:
             if key.scheme == "http":
-                ch = netio.connect(key.host, key.port, t, cfg.tcp_keepalive)
+                ch = netio.connect(key.host, key.port, limit, cfg.tcp_keepalive)
             else:
-                ch = self._connect_tls(pool, t)
+                ch = self._connect_tls(pool, limit)
         except netio.IOTimeout as t:
             raise ConnectError(504, f"{t.what} with {key.host}:{key.port} timed out") from None
         except ssl.SSLError as se:

@@ -39,7 +39,7 @@ SLICE = 0.005  # seconds of work between two yields
 
 class IncrementalBuilder:
     __slots__ = ("predicates", "filters", "cache", "ignore_trailing_slash", "_rows", "_table",
-                 "table", "invalid", "meta", "reused", "compiled", "slice")
+                 "table", "invalid", "meta", "reused", "compiled", "slice", "added")
 
     def __init__(self, predicates: Registry[PredicateSpec], filters: Registry[FilterSpec],
                  cache: SpecCache | None = None, ignore_trailing_slash: bool = False,
@@ -56,6 +56,7 @@ class IncrementalBuilder:
         self.reused = 0
         self.compiled = 0
         self.slice = slice_seconds
+        self.added: list[RuntimeRoute] = []  # routes compiled by the last build (new or changed)
 
     def build(self, payload: bytes) -> Iterator[None]:
         """Build the table of ``payload``; yields between slices. Raises ``CodecError``.
@@ -95,6 +96,7 @@ class IncrementalBuilder:
         invalid: list[InvalidRouteReport] = []
         changed: set[str] = set()
         reused = compiled = 0
+        added: list[RuntimeRoute] = []
         kept: set[int] = set()
         for i, row in enumerate(rows):
             if i & 15 == 0 and clock() >= deadline:
@@ -112,6 +114,7 @@ class IncrementalBuilder:
                 try:
                     got = compile_route(reader.route(row), self.predicates, self.filters, cache)
                     got.cache_entries = entries
+                    added.append(got)
                     _changed(changed, got)
                 except _Invalid as e:
                     got = e.reason
@@ -146,6 +149,7 @@ class IncrementalBuilder:
         self.invalid = invalid
         self.meta = reader.meta
         self.reused, self.compiled = reused, compiled
+        self.added = added
 
     def build_now(self, payload: bytes) -> RouteTable:
         for _ in self.build(payload):

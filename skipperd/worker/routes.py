@@ -22,7 +22,7 @@ log = logging.getLogger("skipperd.worker")
 
 class TableHolder:
     __slots__ = ("reader", "generation", "table", "routes", "invalid", "_builder", "_on_swap", "_building",
-                 "background")
+                 "background", "_endpoints")
 
     def __init__(self, reader: Any, on_swap: Callable[[Any], None] | None = None,
                  ignore_trailing_slash: bool = False, filter_options: Any = None) -> None:
@@ -39,6 +39,7 @@ class TableHolder:
             filters.make_registry(filter_options or filters.FilterOptions(role=filters.options.WORKER)),
             ignore_trailing_slash=ignore_trailing_slash)
         self._on_swap = on_swap
+        self._endpoints = getattr(filter_options, "endpoints", None)
         self._building: Any = None
         self.background = True  # build new generations in a greenlet (False: in the caller)
 
@@ -88,6 +89,9 @@ class TableHolder:
             self.generation = gen
             return False
         assert b.table is not None
+        if self._endpoints is not None:  # fadeIn: when each load-balanced endpoint was first seen
+            self._endpoints.observe([f"{e.key.scheme}://{e.key.host}:{e.key.port}"
+                                     for r in b.added for e in r.backend.endpoints])
         self.table = b.table
         self.generation = gen
         self.routes = len(b.table)
