@@ -48,6 +48,7 @@ class Options:
     access_log: bool = False
     env: dict[str, str] = field(default_factory=dict)
     ready_path: str = "/__harness_ready"    # any response to it means a worker serves
+    command: list[str] | None = None        # the program; by default this interpreter's -m skipperd
 
 
 Response = tuple[int, dict[str, str], bytes]
@@ -69,7 +70,7 @@ class Skipperd:
 
     def argv(self) -> list[str]:
         o = self.opts
-        argv = [sys.executable, "-m", "skipperd",
+        argv = [*(o.command or [sys.executable, "-m", "skipperd"]),
                 f"-address=127.0.0.1:{self.port}",
                 f"-support-listener={'127.0.0.1:%d' % self.support_port if self.support_port else ''}",
                 f"-instance-name={self.instance}",
