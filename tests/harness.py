@@ -27,7 +27,25 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+DATA = REPO / "tests" / "data"
+
+#: Skipper's conformance corpus (its Kubernetes golden fixtures and eskip vectors) is not part of
+#: the repository; tests that need it find it through this variable and skip when it is not given.
+CONFORMANCE_ENV = "SKIPPERD_CONFORMANCE"
+
+
+def conformance(relative: str) -> Path:
+    """``relative`` inside the conformance corpus named by ``$SKIPPERD_CONFORMANCE``; the calling
+    test is skipped, with one line saying what is missing, when the corpus or the path is not there."""
+    import pytest
+
+    root = os.environ.get(CONFORMANCE_ENV, "")
+    if not root:
+        pytest.skip(f"needs Skipper's conformance corpus ({relative}): set {CONFORMANCE_ENV} to its directory")
+    path = Path(root) / relative
+    if not path.exists():
+        pytest.skip(f"needs {relative} of Skipper's conformance corpus: not found in {CONFORMANCE_ENV}={root}")
+    return path
 
 
 def free_port() -> int:
