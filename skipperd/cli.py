@@ -1,4 +1,5 @@
-"""Command-line dispatch: the server, and the offline tools (eskip, conformance, settings-doc)."""
+"""Command-line dispatch: the server, the admission webhook, and the offline tools (eskip, conformance,
+settings-doc)."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def _registry_validator() -> Callable[[list[Route]], list[str]]:
         from skipperd import filters, predicates
         from skipperd.routing.compile import validate as validate_routes
 
-        _, invalid = validate_routes(routes, predicates.make_registry(), filters.make_registry())
+        options = filters.FilterOptions(role=filters.options.SUPERVISOR)
+        _, invalid = validate_routes(routes, predicates.make_registry(), filters.make_registry(options))
         return [f"route {r.route_id!r}: {r.reason}" for r in invalid]
 
     return validate
@@ -52,6 +54,14 @@ def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr
         from skipperd import conformance
 
         return conformance.main(list(argv[1:]))
+    if argv and argv[0] == "webhook":
+        from skipperd.webhook import server
+
+        return server.main(list(argv[1:]), err)
+    if argv and argv[0] in ("filters", "predicates"):
+        from skipperd.commands import reference
+
+        return reference.main(argv[0], list(argv[1:]), out, err)
     if argv and argv[0] == "settings-doc":
         from skipperd.config import reference_markdown
 
