@@ -29,23 +29,30 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
 
-#: Skipper's conformance corpus (its Kubernetes golden fixtures and eskip vectors) is not part of
-#: the repository; tests that need it find it through this variable and skip when it is not given.
+#: Skipper's conformance corpus (its Kubernetes golden fixtures, admission reviews and eskip
+#: vectors) is not part of the repository. Tests that need it look in $SKIPPERD_CONFORMANCE, else
+#: in the place where the team's machines and CI keep it beside the checkout, and skip with one
+#: line saying what is missing when it is not there. Everything else the suite needs is in here.
 CONFORMANCE_ENV = "SKIPPERD_CONFORMANCE"
+CONFORMANCE = Path(os.environ.get(CONFORMANCE_ENV) or REPO.parent / "shared" / "conformance")
+
+
+def conformance_missing(relative: str = "") -> str:
+    """``""`` when ``relative`` is in the conformance corpus, else the one-line reason to skip."""
+    if (CONFORMANCE / relative).exists():
+        return ""
+    return (f"needs {relative or 'the corpus'} of Skipper's conformance corpus, not found at {CONFORMANCE} "
+            f"(set {CONFORMANCE_ENV} to the corpus)")
 
 
 def conformance(relative: str) -> Path:
-    """``relative`` inside the conformance corpus named by ``$SKIPPERD_CONFORMANCE``; the calling
-    test is skipped, with one line saying what is missing, when the corpus or the path is not there."""
+    """``relative`` inside the conformance corpus; the calling test is skipped when it is missing."""
     import pytest
 
-    root = os.environ.get(CONFORMANCE_ENV, "")
-    if not root:
-        pytest.skip(f"needs Skipper's conformance corpus ({relative}): set {CONFORMANCE_ENV} to its directory")
-    path = Path(root) / relative
-    if not path.exists():
-        pytest.skip(f"needs {relative} of Skipper's conformance corpus: not found in {CONFORMANCE_ENV}={root}")
-    return path
+    why = conformance_missing(relative)
+    if why:
+        pytest.skip(why)
+    return CONFORMANCE / relative
 
 
 def free_port() -> int:

@@ -1,5 +1,5 @@
 """The conformance runner on eskip case files: the eskip vectors (the repository's copy, and the
-conformance corpus's own when it is given) all pass, and a wrong expectation is reported as a FAIL
+conformance corpus's own when it is there) all pass, and a wrong expectation is reported as a FAIL
 line with exit status 1."""
 
 from __future__ import annotations
