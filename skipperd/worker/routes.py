@@ -3,7 +3,7 @@
 ``current()`` costs one aligned load from shared memory when nothing changed (the generation
 word). When the supervisor published a newer table, the first request after it reads, decodes
 and builds the new table and swaps it in; a request already in flight keeps the table object it
-started with (../shared/DESIGN.md invariant 2). A table that fails to decode or build is logged
+started with (docs/architecture.md, invariant 2). A table that fails to decode or build is logged
 once and skipped: the worker keeps serving the table it has.
 """
 
