@@ -20,7 +20,7 @@ from skipperd.config import Settings
 
 
 class Metrics(Protocol):
-    """The metrics interface filters report to (STYLE §14); keys of a filter's own metrics go
+    """The metrics interface filters report to; keys of a filter's own metrics go
     under ``<filter>.custom.<key>``."""
 
     def incr(self, key: str, n: int = 1) -> None: ...
@@ -46,7 +46,7 @@ class NullMetrics:
 
 
 class HostState(Protocol):
-    """Per-host state shared by every worker of the host (DESIGN invariant 7): rate-limit buckets,
+    """Per-host state shared by every worker of the host (docs/architecture.md, invariant 7): rate-limit buckets,
     breakers, endpoint health. ``segment(name, size)`` returns a writable buffer of ``size`` bytes
     that all workers of the host map under ``name``; what lives in it and how it is updated
     safely is up to the filter that asks for it."""

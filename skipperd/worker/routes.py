@@ -7,8 +7,8 @@ routes that changed are compiled, unchanged ones keep their runtime route (and i
 instances), and the work yields every few milliseconds, so requests go on being served from the
 current table meanwhile and none waits for the build; the new table is swapped in between
 requests when it is complete. A request already in flight keeps the table object it started
-with (DESIGN invariant 2). A table that fails to decode or build is logged once and skipped:
-the worker keeps serving the table it has.
+with (docs/architecture.md, invariant 2). A table that fails to decode or build is logged once
+and skipped: the worker keeps serving the table it has.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ class TableHolder:
                  "background", "_endpoints")
 
     def __init__(self, reader: Any, on_swap: Callable[[Any], None] | None = None,
-                 ignore_trailing_slash: bool = False, filter_options: Any = None) -> None:
+                 ignore_trailing_slash: bool = False, filter_options: Any = None,
+                 reverse_source_predicate: bool = False) -> None:
         from skipperd import filters, predicates
         from skipperd.routing.incremental import IncrementalBuilder
 
@@ -35,7 +36,8 @@ class TableHolder:
         self.routes = 0
         self.invalid = 0
         self._builder = IncrementalBuilder(
-            predicates.make_registry(predicates.PredicateOptions(shutdown=reader.shutdown)),
+            predicates.make_registry(predicates.PredicateOptions(
+                shutdown=reader.shutdown, reverse_source=reverse_source_predicate)),
             filters.make_registry(filter_options or filters.FilterOptions(role=filters.options.WORKER)),
             ignore_trailing_slash=ignore_trailing_slash)
         self._on_swap = on_swap
