@@ -156,7 +156,9 @@ def test_absolute_form_takes_the_host_from_the_target(skipperd: Start, origin: O
     assert "Traceback" not in s.log()
 
 
-@pytest.mark.parametrize("target", ["ftp://x/p", "example.org:80", "http:///p", "http://", "x"])
+@pytest.mark.parametrize("target", ["ftp://x/p", "example.org:80", "http:///p", "http://", "x",
+                                    "http://h:port/p", "http://h:80:80/p", "http://[zz]/p", "http://h\"/p",
+                                    "http://h:1234567/p"])
 def test_other_targets_are_400(skipperd: Start, origin: Origin, target: str) -> None:
     s = skipperd(routes=proxied(origin.url))
     worker = s.wait_workers(1)[0]
