@@ -1,4 +1,5 @@
-"""Command-line dispatch: the server, and the offline tools (eskip, conformance, settings-doc)."""
+"""Command-line dispatch: the server, the offline tools (eskip, conformance, settings-doc) and the
+fake Kubernetes API server (fake-apiserver)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,10 @@ def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr
         from skipperd import conformance
 
         return conformance.main(list(argv[1:]))
+    if argv and argv[0] == "fake-apiserver":
+        from skipperd.kubeapi.main import main as fake_apiserver
+
+        return fake_apiserver(argv[1:], out, err)
     if argv and argv[0] == "settings-doc":
         from skipperd.config import reference_markdown
 
