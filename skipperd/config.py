@@ -95,7 +95,6 @@ def _cidrs(v: Any) -> str | None:
 
 
 K8S = _planned("Kubernetes data client (issue: Kubernetes ingress)")
-METRICS = _planned("metrics catalogue")
 RATELIMIT = _planned("rate limits")
 
 
@@ -218,8 +217,8 @@ class Settings:
         45.0, "On SIGTERM: how long Shutdown() is true and the health check fails while traffic is still "
         "served, so that the load balancer takes the host out, before the workers stop.", section="server",
         kind="duration", check=_non_negative)
-    enable_connection_metrics: bool = _setting(False, "Connection metrics of the server.", section="server",
-                                               status=METRICS)
+    enable_connection_metrics: bool = _setting(False, "Connection metrics: lb-conn-new, -active, -idle, "
+                                               "-closed.", section="server")
 
     # --- logging and metrics ------------------------------------------------------------------
     application_log_level: str = _setting("INFO", "Log level: ERROR, WARN, INFO or DEBUG.", section="logging",
@@ -227,21 +226,50 @@ class Settings:
                                           else "expected one of ERROR, WARN, INFO, DEBUG")
     application_log: str = _setting("", "File for the application log; standard error when empty.",
                                     section="logging", kind="path")
-    access_log: str = _setting("", "File for the access log; standard error when empty.", section="logging",
-                               kind="path")
-    access_log_disabled: bool = _setting(False, "Write no access log.", section="logging")
-    statsd_address: str = _setting("", "host:port of a StatsD daemon; empty disables StatsD.", section="metrics")
-    metrics_prefix: str = _setting("skipper.", "Prefix of every metric name.", section="metrics")
-    metrics_flavour: tuple[str, ...] = _setting(("codahale",), "Metrics formats on the support listener.",
-                                                section="metrics", kind="list", status=METRICS)
-    serve_host_metrics: bool = _setting(False, "Serve-time metrics per host.", section="metrics", status=METRICS)
-    serve_route_metrics: bool = _setting(False, "Serve-time metrics per route.", section="metrics", status=METRICS)
-    metrics_exp_decay_sample: bool = _setting(False, "Exponentially decaying samples in metrics.",
-                                              section="metrics", status=METRICS)
-    histogram_metric_buckets: tuple[float, ...] = _setting((), "Buckets of Prometheus histograms.",
-                                                           section="metrics", kind="floats", status=METRICS)
-    max_audit_body: int = _setting(1024, "Most body bytes in the audit log.", section="metrics",
-                                   status=_planned("audit log"))
+    application_log_json_enabled: bool = _setting(False, "Write the application log as JSON lines "
+                                                  "(level, msg, time).", section="logging")
+    access_log: str = _setting("", "File for the access log; standard output when empty (journald "
+                               "takes it under systemd).", section="logging", kind="path")
+    access_log_disabled: bool = _setting(False, "Write no access log (enableAccessLog turns it on per route).",
+                                         section="logging")
+    access_log_json_enabled: bool = _setting(False, "Write the access log as JSON lines.", section="logging")
+    access_log_strip_query: bool = _setting(False, "Leave the query string out of the access log.",
+                                            section="logging")
+    max_audit_body: int = _setting(1024, "Most request body bytes that auditLog() writes; 0 omits the body, "
+                                   "-1 writes all of it.", section="logging")
+    statsd_address: str = _setting("", "host:port of a StatsD daemon (UDP); empty disables StatsD.",
+                                   section="metrics")
+    statsd_prefix: str = _setting("skipper", "Prefix of every StatsD metric name.", section="metrics")
+    statsd_flush_interval: float = _setting(1.0, "How often each worker sends its batched StatsD "
+                                            "datagrams; at most 1s.", section="metrics", kind="duration",
+                                            check=lambda v: None if 0 < v <= 1.0 else "must be greater than 0 and at most 1s")
+    metrics_prefix: str = _setting("skipper.", "Prefix of the codahale metric keys on /metrics.", section="metrics")
+    metrics_flavour: tuple[str, ...] = _setting(("codahale",), "Formats of /metrics on the support listener: "
+                                                "codahale (JSON), prometheus (text), or both; empty collects "
+                                                "no metrics in shared memory.", section="metrics", kind="list",
+                                                check=lambda v: next((f"unknown metrics flavour {x!r}" for x in v
+                                                                      if x not in ("codahale", "prometheus")), None))
+    route_backend_metrics: bool = _setting(False, "Backend latency per route (backend.<route>).", section="metrics")
+    route_response_metrics: bool = _setting(False, "Response time per route and status "
+                                            "(response.<code>.<method>.skipper.<route>).", section="metrics")
+    combined_response_metrics: bool = _setting(True, "Response time per status code and method over all "
+                                               "routes (all.response.<code>.<method>.skipper).", section="metrics")
+    serve_host_metrics: bool = _setting(False, "Serve time per request host (servehost.<host>.<method>.<code>).",
+                                        section="metrics")
+    serve_route_metrics: bool = _setting(False, "Serve time per route (serveroute.<route>.<method>.<code>).",
+                                         section="metrics")
+    serve_method_metric: bool = _setting(True, "The HTTP method as part of the serve-host/-route keys.",
+                                         section="metrics")
+    serve_status_code_metric: bool = _setting(True, "The status code as part of the serve-host/-route keys.",
+                                              section="metrics")
+    backend_host_metrics: bool = _setting(False, "Backend latency per backend host (backendhost.<host>).",
+                                          section="metrics")
+    metrics_exp_decay_sample: bool = _setting(False, "Codahale percentiles weighted towards the last minutes "
+                                              "(an exponentially decaying sample) instead of all time.",
+                                              section="metrics")
+    histogram_metric_buckets: tuple[float, ...] = _setting((), "Upper bounds (seconds) of the Prometheus "
+                                                           "histogram buckets; Prometheus' defaults when empty.",
+                                                           section="metrics", kind="floats")
     lb_healthcheck_interval: float = _setting(0.0, "Deprecated in Skipper as well.", section="proxy",
                                               kind="duration", status=_noop("deprecated in Skipper"))
 
