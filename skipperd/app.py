@@ -98,6 +98,7 @@ def _post_fork(arbiter: "SkipperdArbiter", worker: Any) -> None:
 class SkipperdArbiter(Arbiter):  # type: ignore[misc]
     def __init__(self, app: SkipperdApplication) -> None:
         self.supervisor_pid = 0
+        self.supervisor_tmp: Any = None
         self.support_socket: socket.socket | None = None
         self.support_address = ""
         self.notify_socket = os.environ.pop("NOTIFY_SOCKET", "")
@@ -165,15 +166,38 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
         if self.supervisor_pid:
             self._reap_supervisor()
         if self.supervisor_pid:
+            self._check_supervisor_heartbeat()
             return
         if time.monotonic() < self._supervisor_next_start:
             return
         self.spawn_supervisor()
 
+    def _check_supervisor_heartbeat(self) -> None:
+        """gunicorn's murder_workers() for the supervisor: silent for the timeout means hung."""
+        tmp = self.supervisor_tmp
+        if tmp is None or self._supervisor_stopping:
+            return
+        timeout = self.app.settings.worker_timeout
+        silent = time.time() - tmp.last_update()
+        if silent <= timeout:
+            return
+        self.log.critical("route supervisor (pid:%s) sent no heartbeat for %.0fs; killing and replacing it",
+                          self.supervisor_pid, silent)
+        try:
+            os.kill(self.supervisor_pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
     def spawn_supervisor(self) -> None:
+        from gunicorn.workertmp import WorkerTmp
+
         settings = self.app.settings
         instance = self.app.instance
         draining = self.draining_until is not None
+        if self.supervisor_tmp is not None:
+            self.supervisor_tmp.close()
+        self.supervisor_tmp = heartbeat = WorkerTmp(self.cfg)
+        heartbeat.notify()
         pid = os.fork()
         if pid:
             self.supervisor_pid = pid
@@ -198,7 +222,7 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
                 pass
             from skipperd.supervisor import run_supervisor
 
-            code = run_supervisor(settings, instance, self.support_socket, draining)
+            code = run_supervisor(settings, instance, self.support_socket, draining, heartbeat)
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else 1
         except BaseException:

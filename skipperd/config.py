@@ -109,7 +109,7 @@ class Settings:
                                        section="process", check=_positive)
     graceful_timeout: float = _setting(30.0, "Time a stopping worker gets to finish in-flight requests "
                                        "before it is killed.", section="process", kind="duration")
-    worker_timeout: float = _setting(30.0, "A worker that has not sent a heartbeat for this long is "
+    worker_timeout: float = _setting(30.0, "A worker or the route supervisor that has not sent a heartbeat for this long is "
                                      "killed and replaced.", section="process", kind="duration", check=_positive)
     pidfile: str = _setting("", "Write the arbiter's PID to this file.", section="process", kind="path")
     instance_name: str = _setting("", "Names this instance's shared-memory segments; by default derived "
@@ -284,13 +284,22 @@ class Settings:
                                      status=_planned("circuit breakers"))
     breaker: tuple[str, ...] = _setting((), "Circuit breaker settings.", section="breakers", kind="list",
                                         status=_planned("circuit breakers"))
-    kubernetes: bool = _setting(False, "Build routes from Kubernetes Ingresses and RouteGroups.",
-                                section="kubernetes", status=K8S)
-    kubernetes_in_cluster: bool = _setting(False, "Use the in-cluster service account.", section="kubernetes",
-                                           status=K8S)
-    kubernetes_url: str = _setting("", "Kubernetes API server URL.", section="kubernetes", status=K8S)
-    kubernetes_token_file: str = _setting("", "Bearer token file for the API server.", section="kubernetes",
-                                          status=K8S)
+    kubernetes: bool = _setting(False, "Build routes from Kubernetes Ingresses, RouteGroups, Services and "
+                                "Endpoints/EndpointSlices, kept current by watches.", section="kubernetes")
+    kubernetes_in_cluster: bool = _setting(False, "Use the in-cluster service account "
+                                           "(KUBERNETES_SERVICE_HOST/_PORT, its token and CA files).",
+                                           section="kubernetes")
+    kubernetes_service_account_dir: str = _setting(
+        "/var/run/secrets/kubernetes.io/serviceaccount", "skipperd: where -kubernetes-in-cluster reads the "
+        "service account's token and ca.crt (re-read when the token rotates).", section="kubernetes", kind="path")
+    kubernetes_kubeconfig: str = _setting("", "skipperd: a kubeconfig to reach the API server with (its current "
+                                          "context), for hosts outside the cluster; ignored with "
+                                          "-kubernetes-in-cluster.", section="kubernetes", kind="path")
+    kubernetes_url: str = _setting("", "Kubernetes API server URL (default http://127.0.0.1:8001, kubectl proxy); "
+                                   "ignored with -kubernetes-in-cluster or -kubernetes-kubeconfig.",
+                                   section="kubernetes")
+    kubernetes_token_file: str = _setting("", "Bearer token file for -kubernetes-url, re-read when it changes.",
+                                          section="kubernetes", kind="path")
     kubernetes_path_mode: str = _setting("kubernetes-ingress", "Interpretation of Ingress paths: "
                                          "kubernetes-ingress, path-regexp or path-prefix.", section="kubernetes",
                                          status=K8S, check=lambda v: None if v in ("kubernetes-ingress", "path-regexp", "path-prefix")

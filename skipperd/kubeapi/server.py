@@ -466,7 +466,7 @@ class _Handler(BaseHTTPRequestHandler):
                 raise StoreError(410, "Expired", "The provided continue parameter is too old to display a "
                                  "consistent list result. You can start a new list without the continue "
                                  "parameter.") from None
-        rv, items = store.list(req.resource, req.namespace, labels, fields)
+        rv, items = store.items(req.resource, req.namespace, labels, fields)
         meta: dict[str, Any] = {"resourceVersion": str(rv)}
         limit = int(query.get("limit") or 0)
         if limit > 0:
@@ -509,7 +509,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             rv_param = query.get("resourceVersion", "")
             if rv_param in ("", "0"):
-                last, items = store.list(req.resource, req.namespace, labels, fields)
+                last, items = store.items(req.resource, req.namespace, labels, fields)
                 for o in items:
                     self._chunk({"type": "ADDED", "object": o})
             else:

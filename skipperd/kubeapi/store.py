@@ -64,7 +64,7 @@ class Store:
     def rv(self) -> int:
         return self._rv
 
-    def list(self, resource: Resource, namespace: str | None, labels: Selector | None = None,
+    def items(self, resource: Resource, namespace: str | None, labels: Selector | None = None,
              fields: Selector | None = None) -> tuple[int, list[Obj]]:
         with self.cond:
             items = [o for (ns, _), o in sorted(self._objects[resource.plural].items())
