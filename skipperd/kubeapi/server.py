@@ -498,6 +498,7 @@ class _Handler(BaseHTTPRequestHandler):
         timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else api.watch_timeout
         deadline = time.monotonic() + timeout
         epoch = api._epoch
+        compactions = store.compactions
 
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -521,6 +522,8 @@ class _Handler(BaseHTTPRequestHandler):
             next_bookmark = time.monotonic() + api.bookmark_interval
             while True:
                 try:
+                    if store.compactions != compactions:
+                        raise Gone(f"too old resource version: {last} ({store.rv})")
                     events, upto = store.events_since(last, req.resource, req.namespace)
                 except Gone as e:
                     self._chunk({"type": "ERROR", "object": status(410, "Expired", str(e))})
@@ -531,7 +534,7 @@ class _Handler(BaseHTTPRequestHandler):
                 last = upto
                 now = time.monotonic()
                 if api._stopped or api._epoch != epoch:
-                    return
+                    break  # close-watches ends streams cleanly; an outage has cut the socket already
                 if now >= deadline:
                     if bookmarks:
                         self._bookmark(req, last)

@@ -56,6 +56,7 @@ class Store:
         self._events: deque[Event] = deque(maxlen=max(1, history))
         self._rv = 1
         self._floor = 1  # the oldest version a watch may start from
+        self.compactions = 0  # a watch that started before a compaction is ended with 410
         self.cond = threading.Condition()
 
     # --- reading ---------------------------------------------------------------------------------
@@ -159,10 +160,12 @@ class Store:
                 self.apply(o)
 
     def compact(self) -> None:
-        """Forget the history: every watch and continue token from before now gets 410."""
+        """Forget the history: every open watch, and every watch or continue token from an
+        earlier version, gets 410 Gone (as after etcd compaction or a watch-cache reset)."""
         with self.cond:
             self._events.clear()
             self._floor = self._rv
+            self.compactions += 1
             self.cond.notify_all()
 
     def _record(self, event: Event) -> None:

@@ -95,7 +95,9 @@ class Connection:
                     self._read_token_file(cfg)
         except (ConfigException, OSError, ValueError, TypeError) as e:
             raise SourceError("kubernetes", f"cannot configure the API connection: {e}") from None
-        cfg.retries = 0  # one attempt per request: the source backs off by itself
+        # No retry of a refused connection (the source backs off by itself), one retry of a
+        # kept-alive connection the server closed meanwhile.
+        cfg.retries = urllib3.Retry(total=1, connect=0, read=1, redirect=0, status=0, other=0)
         cfg.connection_pool_maxsize = self.pool_size
         pool = rest.RESTClientObject(cfg).pool_manager
         with self._lock:
@@ -142,7 +144,7 @@ class Connection:
             assert pool is not None
             try:
                 resp = pool.request("GET", self.url(path, query), headers=self._headers(),
-                                    preload_content=False, timeout=timeout, retries=False)
+                                    preload_content=False, timeout=timeout)
             except urllib3.exceptions.HTTPError as e:
                 raise APIError(0, f"GET {path}: {_reason(e)}") from None
             if resp.status == 401 and attempt == 0:
@@ -194,8 +196,8 @@ class Connection:
         except urllib3.exceptions.HTTPError as e:
             raise APIError(0, f"watch {path}: {_reason(e)}") from None
         finally:
+            resp.close()  # a watch connection is not reused: the server may be ending it
             resp.release_conn()
-            resp.close()
 
     def close(self) -> None:
         if self._pool is not None:

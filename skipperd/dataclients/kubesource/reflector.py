@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from skipperd.dataclients.kubesource.connection import APIError, Connection
 
@@ -192,7 +192,19 @@ class Reflector:
         """Follow one watch stream; False when a re-list is needed now."""
         query = dict(self.query, allowWatchBookmarks="true", resourceVersion=self.resource_version,
                      timeoutSeconds=str(max(1, int(remaining))))
-        for event in self.conn.watch(self.path, query, read_timeout=remaining + 30.0):
+        started = time.monotonic()
+        try:
+            return self._follow(self.conn.watch(self.path, query, read_timeout=remaining + 30.0))
+        except APIError as e:
+            # A stream cut after it ran a while (a load balancer, an API server restart) is
+            # watched again from the last version; one that fails at once is an error.
+            if e.status != 0 or time.monotonic() - started < 1.0:
+                raise
+            log.info("kubernetes: %s; watching again from version %s", e, self.resource_version)
+            return True
+
+    def _follow(self, events: Iterator[Any]) -> bool:
+        for event in events:
             if self._stopped:
                 return False
             if not isinstance(event, dict):
