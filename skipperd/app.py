@@ -189,7 +189,7 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
             pass
 
     def spawn_supervisor(self) -> None:
-        from gunicorn.workertmp import WorkerTmp
+        from gunicorn.workers.workertmp import WorkerTmp
 
         settings = self.app.settings
         instance = self.app.instance

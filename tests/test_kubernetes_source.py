@@ -222,3 +222,28 @@ def test_kubeconfig_and_url_with_token_file(api: FakeAPI, tmp_path: Path) -> Non
         src.stop()
     finally:
         plain.stop()
+
+
+def test_cluster_role_is_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """deploy/kubernetes/rbac.yaml grants what the source uses with the DaemonSet's flags, and
+    nothing it does not use."""
+    import yaml
+
+    from harness import REPO
+
+    role_text = (REPO / "deploy" / "kubernetes" / "rbac.yaml").read_text()
+    with FakeAPI(tmp_path, demo(9090) + "---\n" + ROUTEGROUP, tls=True, token=TOKEN, rbac=role_text) as api:
+        src = KubernetesSource(KubeOptions(), in_cluster(api, monkeypatch), relist_interval=1.0)
+        try:
+            src.load()
+            wait_for(lambda: all(r.lists >= 2 for r in src.reflectors.values()), what="a re-list")
+        finally:
+            src.stop()
+        reqs = [r for r in api.requests() if r["resource"]]
+    assert [r for r in reqs if r["status"] != 200] == []
+    used = {(r["group"], r["resource"]) for r in reqs}
+    role = next(d for d in yaml.safe_load_all(role_text) if d["kind"] == "ClusterRole")
+    granted = {(g, res) for rule in role["rules"] for g in rule["apiGroups"] for res in rule["resources"]}
+    assert used == granted
+    assert all(set(rule["verbs"]) == {"get", "list", "watch"} for rule in role["rules"])
+    assert {r["verb"] for r in reqs} == {"list", "watch"}
