@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from skipperd.filters import dynamic
 from skipperd.filters.base import FilterSpec
+from skipperd.filters.consistenthash import ConsistentHashBalanceFactorSpec, ConsistentHashKeySpec
 from skipperd.filters.headers import SetRequestHeaderSpec, SetResponseHeaderSpec
 from skipperd.filters.inline import InlineContentSpec
 from skipperd.filters.status import StatusSpec
@@ -41,7 +43,10 @@ def make_registry(options: FilterOptions | None = None) -> Registry[FilterSpec]:
         InlineContentSpec(),
         SetRequestHeaderSpec(),
         SetResponseHeaderSpec(),
+        ConsistentHashKeySpec(),
+        ConsistentHashBalanceFactorSpec(),
     ]
+    specs += [spec() for spec in dynamic.SPECS]
     return Registry(specs)
 
 
