@@ -178,7 +178,7 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
         if tmp is None or self._supervisor_stopping:
             return
         timeout = self.app.settings.worker_timeout
-        silent = time.time() - tmp.last_update()
+        silent = time.monotonic() - tmp.last_update()  # gunicorn stamps monotonic time
         if silent <= timeout:
             return
         self.log.critical("route supervisor (pid:%s) sent no heartbeat for %.0fs; killing and replacing it",

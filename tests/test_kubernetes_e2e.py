@@ -245,6 +245,8 @@ def test_api_outage_under_traffic(walkthrough: Any, tmp_path: Path) -> None:
 def test_hung_supervisor_is_replaced(skipperd: Callable[..., Skipperd]) -> None:
     s = skipperd(routes='r: * -> status(204) -> <shunt>;', args=["-worker-timeout=2s"])
     pid = wait_for(s.supervisor_pid, what="the supervisor")
+    time.sleep(3)  # longer than the timeout: a supervisor that beats is left alone
+    assert s.supervisor_pid() == pid and "sent no heartbeat" not in s.log()
     os.kill(pid, signal.SIGSTOP)  # hung: alive, but its loop no longer runs
     try:
         new = wait_for(lambda: (p := s.supervisor_pid()) and p != pid and p, timeout=10, what="a new supervisor")
