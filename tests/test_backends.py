@@ -4,15 +4,18 @@ backends and the upgrade tunnel."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
+import trustme
 
 from harness import Skipperd, free_port
-from test_proxy_http import READY, Client, Origin, Req, Resp
+from test_proxy_http import READY, Client, Origin, Req, Resp, proxied
 
 Start = Callable[..., Skipperd]
 
@@ -232,3 +235,95 @@ def test_forward_backend(skipperd: Start) -> None:
 def test_forward_backend_url_is_checked_at_start(skipperd: Start) -> None:
     with pytest.raises(RuntimeError, match="forward-backend-url"):
         skipperd(routes=READY, args=["-forward-backend-url=ftp://x"])
+
+
+# --- https backends ------------------------------------------------------------------------------
+
+class TLSFixture:
+    """A CA that the test trusts (written where SSL_CERT_FILE can name it) and a server
+    context whose certificate it signed, recording the SNI names clients sent."""
+
+    def __init__(self, tmp: Path, names: tuple[str, ...] = ("localhost", "127.0.0.1")) -> None:
+        self.ca = trustme.CA()
+        self.ca_file = tmp / "ca.pem"
+        self.ca.cert_pem.write_to_path(str(self.ca_file))
+        self.server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ca.issue_cert(*names).configure_cert(self.server)
+        self.sni: list[str | None] = []
+        self.server.sni_callback = lambda sock, name, ctx: self.sni.append(name)  # type: ignore[assignment,misc]
+
+    @property
+    def trusted(self) -> dict[str, str]:
+        return {"SSL_CERT_FILE": str(self.ca_file)}
+
+
+@pytest.fixture
+def tls(tmp_path: Path) -> TLSFixture:
+    return TLSFixture(tmp_path)
+
+
+def test_https_backend_verified_against_a_trusted_ca(skipperd: Start, tls: TLSFixture) -> None:
+    with Origin(tls=tls.server, host="localhost") as o, Origin(tls=tls.server) as by_ip:
+        s = skipperd(routes=READY + f'name: Path("/n") -> "{o.url}";\nip: Path("/ip") -> "{by_ip.url}";\n',
+                     env=tls.trusted)
+        c = Client(s.port)
+        for i in range(3):
+            a = c.get("/n")
+            assert (a.status, a.body) == (200, b"GET /n")
+        assert o.connections == 1, "kept-alive TLS connections are reused"
+        assert o.requests[-1].header("Host") == f"localhost:{o.port}"
+        assert tls.sni[0] == "localhost", "SNI names the backend's host"
+        assert c.get("/ip").status == 200, "an IP address is verified against the IP SANs"
+
+
+def test_https_backend_large_bodies_both_ways(skipperd: Start, tls: TLSFixture) -> None:
+    big = bytes(range(256)) * 8192  # 2 MB
+
+    def handler(r: Req) -> Resp:
+        return Resp(body=r.body[::-1] if r.method == "POST" else big, framing="chunked")
+
+    with Origin(handler, tls=tls.server, host="localhost") as o:
+        s = skipperd(routes=proxied(o.url), env=tls.trusted)
+        c = Client(s.port)
+        assert c.get("/").body == big
+        c.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (1 << 20) + big[:1 << 20])
+        assert c.read().body == big[:1 << 20][::-1]
+
+
+def test_https_backend_verification_failures_are_502_and_insecure_skips_them(skipperd: Start, tls: TLSFixture,
+                                                                             tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    other = TLSFixture(tmp_path / "other", names=("other.example",))
+    with Origin(tls=tls.server, host="localhost") as o, Origin(tls=other.server, host="localhost") as wrong:
+        routes = READY + f'r: Path("/r") -> "{o.url}";\nwrong: Path("/wrong") -> "{wrong.url}";\n'
+        untrusted = skipperd(routes=routes)  # the system store does not know the test's CA
+        c = Client(untrusted.port)
+        assert c.get("/r").status == 502
+        assert o.requests == []
+        assert "CERTIFICATE_VERIFY_FAILED: unable to get local issuer certificate" in untrusted.log()
+        trusted = skipperd(routes=routes, env=dict(SSL_CERT_FILE=str(other.ca_file)))
+        assert Client(trusted.port).get("/wrong").status == 502, "a certificate for another host name"
+        insecure = skipperd(routes=routes, args=["-insecure"])
+        c = Client(insecure.port)
+        assert c.get("/r").status == 200
+        assert c.get("/wrong").status == 200
+
+
+def test_https_lb_and_a_plain_http_client_of_a_tls_port(skipperd: Start, tls: TLSFixture) -> None:
+    with Origin(named("a"), tls=tls.server, host="localhost") as a, \
+            Origin(named("b"), tls=tls.server, host="localhost") as b, Origin() as plain:
+        s = skipperd(routes=READY + lb("roundRobin", [a, b]) +
+                     f'mismatch: Path("/m") -> "https://127.0.0.1:{plain.port}";\n', env=tls.trusted)
+        c = Client(s.port)
+        assert sorted(c.get("/").body for _ in range(4)) == [b"a", b"a", b"b", b"b"]
+        assert c.get("/m").status == 502, "a plain HTTP server answers no TLS handshake"
+
+
+def test_https_backend_new_connections_resume_the_tls_session(skipperd: Start, tls: TLSFixture) -> None:
+    with Origin(lambda r: Resp(body=b"x"), tls=tls.server, host="localhost") as o:
+        s = skipperd(routes=proxied(o.url), env=tls.trusted, args=["-disable-http-keepalives"])
+        c = Client(s.port)
+        for _ in range(4):
+            assert c.get("/").status == 200
+        assert o.connections == 4
+        assert o.tls_resumed[0] is False and any(o.tls_resumed[1:]), o.tls_resumed
