@@ -10,12 +10,8 @@ anywhere on the command line) do no I/O worth a hub and skip the patch.
 
 import sys
 
-<<<<<<< HEAD
-OFFLINE = ("eskip", "conformance", "settings-doc", "-help", "--help", "-h", "help", "-version", "--version",
+OFFLINE = ("eskip", "conformance", "settings-doc", "help",
            "fake-apiserver")  # the fake API server runs on real threads
-=======
-OFFLINE = ("eskip", "conformance", "settings-doc", "help")
->>>>>>> main
 
 
 def main() -> int:
