@@ -1,5 +1,5 @@
-"""Command-line dispatch: the server, the offline tools (eskip, conformance, settings-doc) and the
-fake Kubernetes API server (fake-apiserver)."""
+"""Command-line dispatch: the server, the admission webhook, the fake Kubernetes API server
+(fake-apiserver), and the offline tools (eskip, conformance, settings-doc)."""
 
 from __future__ import annotations
 
@@ -53,6 +53,14 @@ def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr
         from skipperd import conformance
 
         return conformance.main(list(argv[1:]))
+    if argv and argv[0] == "webhook":
+        from skipperd.webhook import server
+
+        return server.main(list(argv[1:]), err)
+    if argv and argv[0] in ("filters", "predicates"):
+        from skipperd.commands import reference
+
+        return reference.main(argv[0], list(argv[1:]), out, err)
     if argv and argv[0] == "fake-apiserver":
         from skipperd.kubeapi.main import main as fake_apiserver
 
