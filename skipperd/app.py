@@ -57,7 +57,12 @@ class SkipperdApplication(BaseApplication):  # type: ignore[misc]
         # the new ones are invalid (a typo in the file must not take the host down).
         if getattr(self, "_loaded", False):
             try:
-                self.settings = config.load(self.argv)
+                settings = config.load(self.argv)
+                if settings.kubernetes:
+                    from skipperd.dataclients.kubernetes import KubeOptions
+
+                    KubeOptions.from_settings(settings)  # what Skipper refuses at start
+                self.settings = settings
             except ConfigError as e:
                 log.error("reload: %s; keeping the previous settings", e)
         self._loaded = True

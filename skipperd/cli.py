@@ -85,6 +85,16 @@ def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr
     except ConfigError as e:
         err.write(f"skipperd: {e}\n")
         return 2
+    if settings.kubernetes:
+        # Options Skipper refuses at start (a bad path mode, class regexp, annotation flag) stop
+        # skipperd here, not its route supervisor in a restart loop.
+        from skipperd.dataclients.kubernetes import KubeOptions
+
+        try:
+            KubeOptions.from_settings(settings)
+        except ConfigError as e:
+            err.write(f"skipperd: {e}\n")
+            return 2
     from skipperd.app import run
 
     return run(settings, list(argv))

@@ -176,11 +176,15 @@ def test_walkthrough_with_the_daemonset_flags(walkthrough: Any, tmp_path: Path) 
     assert "kubernetes: API server https://127.0.0.1" in log and "in-cluster service account" in log
     # Both pods serve the host, in turn (round robin over the Endpoints).
     seen = []
+    conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=5)  # one worker's round robin
     for _ in range(6):
-        status, headers, body = get(s.port, "/")
-        assert status == 200, (status, body, s.log()[-3000:])
+        conn.request("GET", "/", headers={"Host": HOST})
+        r = conn.getresponse()
+        body = r.read()
+        assert r.status == 200, (r.status, body, s.log()[-3000:])
         assert body.decode() == DEMO_PAGE
-        seen.append(headers["x-pod"])
+        seen.append(r.getheader("X-Pod"))
+    conn.close()
     assert set(seen) == {"pod0", "pod1"}
     assert all(a != b for a, b in zip(seen, seen[1:])), seen
     assert get(s.port, "/kube-system/healthz", host="anything")[0] == 200

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import time
 from typing import Any, Callable
 
 from skipperd.config import Settings
 from skipperd.dataclients.base import SourceError
+from skipperd.dataclients.default_filters_dir import DefaultFiltersError, read_default_filters_dir
 from skipperd.dataclients.kubernetes import ClusterState, Conversion, KubeOptions, LogEntry, convert
 from skipperd.dataclients.kubesource.connection import APIError, Connection, ConnectionSettings
 from skipperd.dataclients.kubesource.reflector import Kind, Reflector
@@ -48,45 +48,16 @@ def connection_settings(settings: Settings) -> ConnectionSettings:
 
 
 def kube_options(settings: Settings) -> KubeOptions:
-    """The converter's options from the settings, with the default-filters directory read."""
-    from_settings = getattr(KubeOptions, "from_settings", None)
-    options = from_settings(settings) if from_settings is not None else _options_fallback(settings)
+    """The converter's options from the settings, with the default-filters directory read (its
+    failure is logged, as Skipper does, and the source runs without default filters). Raises
+    ``ConfigError`` for options Skipper refuses at start."""
+    default_filters: dict[str, str] = {}
     if settings.default_filters_dir:
-        options = dataclasses.replace(options, default_filters=read_default_filters(settings.default_filters_dir))
-    return options
-
-
-def _options_fallback(settings: Settings) -> KubeOptions:
-    # Until the converter's KubeOptions.from_settings lands (/work/notes/ksrc-to-kconv.md).
-    s = settings
-    return KubeOptions(
-        ingress_class=s.kubernetes_ingress_class or "skipper",
-        routegroup_class=s.kubernetes_routegroup_class or "skipper",
-        namespace=s.kubernetes_namespace, path_mode=s.kubernetes_path_mode,
-        enable_endpointslices=s.enable_kubernetes_endpointslices, enable_tls=s.kubernetes_enable_tls,
-        provide_healthcheck=s.kubernetes_healthcheck, reverse_source_predicate=s.reverse_source_predicate,
-        whitelisted_healthcheck_cidrs=tuple(c for c in s.whitelisted_healthcheck_cidr.split(",") if c),
-        https_redirect=s.kubernetes_https_redirect, https_redirect_code=s.kubernetes_https_redirect_code)
-
-
-def read_default_filters(directory: str) -> dict[str, str]:
-    """``<service>.<namespace>`` files of a directory; a failure to read it is logged, not fatal."""
-    out: dict[str, str] = {}
-    try:
-        names = sorted(os.listdir(directory))
-    except OSError as e:
-        log.error("kubernetes: cannot read the default filters directory %s: %s", directory, e.strerror or e)
-        return out
-    for name in names:
-        if len(name.split(".")) != 2:
-            continue
-        path = os.path.join(directory, name)
         try:
-            with open(path, encoding="utf-8") as f:
-                out[name] = f.read()
-        except (OSError, UnicodeDecodeError) as e:
-            log.error("kubernetes: cannot read default filters file %s: %s", path, e)
-    return out
+            default_filters = read_default_filters_dir(settings.default_filters_dir)
+        except DefaultFiltersError as e:
+            log.error("kubernetes: could not fetch default filter configurations: %s", e)
+    return KubeOptions.from_settings(settings, default_filters)
 
 
 def _selector(labels: Any) -> str:
