@@ -259,3 +259,42 @@ def test_hung_supervisor_is_replaced(skipperd: Callable[..., Skipperd]) -> None:
     assert new != pid
     assert "sent no heartbeat" in s.log()
     assert s.request("GET", "/")[0] == 204
+
+
+def test_readme_walkthrough_script(tmp_path: Path) -> None:
+    """The README's two commands: scripts/kube-demo cluster, then scripts/kube-demo skipperd."""
+    import subprocess
+
+    pod_port = free_port_on("127.0.0.1", "127.0.0.2")
+    port, support, api_port = free_port(), free_port(), free_port()
+    env = dict(os.environ, KUBE_DEMO_DIR=str(tmp_path / "demo"), KUBE_DEMO_API_PORT=str(api_port),
+               KUBE_DEMO_POD_PORT=str(pod_port), KUBE_DEMO_ADDRESS=f"127.0.0.1:{port}",
+               KUBE_DEMO_SUPPORT=f"127.0.0.1:{support}")
+    procs = []
+    logs = [open(tmp_path / "cluster.log", "wb"), open(tmp_path / "skipperd.log", "wb")]
+    try:
+        procs.append(subprocess.Popen([str(REPO / "scripts" / "kube-demo"), "cluster"], env=env, stdout=logs[0],
+                                      stderr=subprocess.STDOUT, start_new_session=True))
+        wait_for(lambda: (tmp_path / "demo" / "serviceaccount" / "token").exists(), timeout=60, what="the cluster")
+        procs.append(subprocess.Popen([str(REPO / "scripts" / "kube-demo"), "skipperd", "-workers=1"], env=env,
+                                      stdout=logs[1], stderr=subprocess.STDOUT, start_new_session=True))
+
+        def served() -> Any:
+            try:
+                return get(port, "/", timeout=1)[0] == 200
+            except OSError:
+                return False
+
+        wait_for(served, timeout=60, what="the demo page through skipperd")
+        pods = {get(port, "/")[1]["x-pod"] for _ in range(4)}
+        assert pods == {"127.0.0.1", "127.0.0.2"}
+    finally:
+        for p in reversed(procs):
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+                p.wait(15)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(5)
+        for f in logs:
+            f.close()
