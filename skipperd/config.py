@@ -174,7 +174,7 @@ UPGRADE = planned("WebSocket and other protocol upgrades")
 FORWARD = planned("<forward> backend")
 PASSIVE_HEALTH = planned("passive health checks")
 BACKEND_CONN_LIMIT = planned("a limit on all idle backend connections")
-BODY_MATCHER = planned("blockContent's body matching")
+BODY_MATCHER = no_effect("blockContent scans the body as it streams and keeps only the longest blocked string's length")
 VALIDATE_QUERY = planned("query validation")
 REFUSE_PAYLOAD = planned("payload refusal")
 RFC_PATH = planned("RFC path patching")
@@ -450,6 +450,9 @@ class Settings:
     # --- proxy (Skipper flags) ---
     enable_copy_stream_pool: bool = _setting(False, 'Flag to use a pooled copy stream in the proxy. This is an optimization that is experimental and this option might disappear in the future.', section="proxy", status=GO_COPY_POOL)
     rfc_patch_path: bool = _setting(False, 'Patches the incoming request path to preserve uncoded reserved characters according to RFC 2616 and RFC 3986.', section="proxy", status=RFC_PATH)
+    response_cache_max_memory_bytes: int = _setting(
+        64 << 20, "Memory the cache() filter's store may take in each worker, in bytes (Skipper's "
+        "ResponseCacheMaxMemoryBytes option).", own=True, section="filters", check=_positive)
     max_matcher_buffer_size: int = _setting(2097152, 'Sets the maximum read size of the body read by the block filter, default is 2MiB.', section="proxy", status=BODY_MATCHER)
     validate_query: bool = _setting(True, 'Validates the HTTP Query of a request and if invalid responds with status code 400.', section="proxy", status=VALIDATE_QUERY)
     validate_query_log: bool = _setting(True, 'Enable logging for validate query logs.', section="proxy", status=VALIDATE_QUERY)
