@@ -89,14 +89,15 @@ def demo_backend(tmp: Path, ip: str, port: int, name: str) -> Skipperd:
     s.start(wait=False)
     conn_deadline = time.monotonic() + 30
     while time.monotonic() < conn_deadline:
+        c = http.client.HTTPConnection(ip, port, timeout=1)
         try:
-            c = http.client.HTTPConnection(ip, port, timeout=1)
             c.request("GET", "/")
             if c.getresponse().status == 200:
-                c.close()
                 return s
         except OSError:
             time.sleep(0.05)
+        finally:
+            c.close()
     raise TimeoutError(f"demo backend {name} did not start:\n{s.log()}")
 
 
