@@ -178,7 +178,6 @@ BODY_MATCHER = no_effect("blockContent scans the body as it streams and keeps on
 VALIDATE_QUERY = planned("query validation")
 REFUSE_PAYLOAD = planned("payload refusal")
 RFC_PATH = planned("RFC path patching")
-REVERSE_SOURCE = planned("the last X-Forwarded-For entry as Source's client")
 CONN_AGE = planned("a maximum client connection age")
 DEFAULT_FILTERS = planned("default filters")
 ROUTE_EDITS = planned("route editing")
@@ -273,9 +272,11 @@ class Settings:
     max_content_length: int = _setting(0, "Largest request body accepted, in bytes; larger requests are "
                                        "answered 413. 0 means no limit.", section="proxy", check=_non_negative)
     max_header_bytes: int = _setting(1 << 20, "Largest request head (request line and header fields) "
-                                     "accepted, in bytes; larger requests are answered 431.", section="proxy",
+                                     "accepted, in bytes; larger requests are answered 431. A backend's "
+                                     "response head has the same limit (502 past it).", section="proxy",
                                      check=_positive)
-    max_header_count: int = _setting(100, "Most request header fields accepted; more are answered 431.",
+    max_header_count: int = _setting(100, "Most request header fields accepted; more are answered 431. "
+                                     "The same limit applies to a backend's response (502).",
                                      own=True, section="proxy", check=_positive)
     timeout_backend: float = _setting(60.0, "Timeout for connecting to a backend.", section="proxy",
                                       kind="duration", check=_positive)
@@ -305,7 +306,7 @@ class Settings:
                                         section="proxy",
                                         status=no_effect("skipperd always removes hop-by-hop headers (RFC 9110 §7.6.1)"))
     reverse_source_predicate: bool = _setting(False, "Source() takes the last X-Forwarded-For entry instead "
-                                              "of the first.", section="proxy", status=REVERSE_SOURCE)
+                                              "of the first, as SourceFromLast() does.", section="proxy")
     experimental_upgrade: bool = _setting(False, "Proxy protocol upgrades (WebSocket): tunnel both ways "
                                           "after the backend's 101.", section="proxy")
     max_loopbacks: int = _setting(9, "Most loopbacks for one incoming request.", section="proxy",
@@ -318,7 +319,9 @@ class Settings:
                                                  section="server", kind="duration", check=_positive)
     read_timeout_server: float = _setting(300.0, "Time a client has between two reads of its request body.",
                                           section="server", kind="duration", check=_positive)
-    write_timeout_server: float = _setting(60.0, "Time a client has to accept each piece of the response.",
+    write_timeout_server: float = _setting(60.0, "Time from the end of the request head to the end of the "
+                                           "response sent to the client (Go's WriteTimeout): the whole "
+                                           "response, however slowly the client reads.",
                                            section="server", kind="duration", check=_positive)
     keepalive_requests_server: int = _setting(0, "Requests per client connection before it is closed; 0 "
                                               "means unlimited.", section="server", check=_non_negative)

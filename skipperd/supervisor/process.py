@@ -1,6 +1,6 @@
 """``RouteSupervisor``: poll the sources, publish the table, serve the support listener.
 
-The loop reads like gunicorn's arbiter (../shared/STYLE.md §5): signal handlers only queue the
+The loop reads like gunicorn's arbiter: signal handlers only queue the
 signal and wake the loop through a pipe; the loop dispatches ``handle_<signame>`` and otherwise
 polls the sources every ``TICK`` seconds.
 
@@ -13,7 +13,7 @@ so its change is converted and published at once. The loop beats a heartbeat the
 watches: a supervisor stuck for ``-worker-timeout`` is killed and replaced, as gunicorn does
 with its workers.
 
-Rules that keep a good table (../shared/DESIGN.md invariant 3):
+Rules that keep a good table (docs/architecture.md, invariant 3):
 
 * a source that fails keeps its last good routes; its error is logged once, until it changes;
 * nothing is published before every source has loaded once in this process: a restarted
