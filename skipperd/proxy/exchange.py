@@ -38,7 +38,7 @@ class BodySource(Protocol):
 
 class Exchange:
     __slots__ = ("request", "client", "body", "head", "http10", "keep_alive", "conn_opts",
-                 "status", "sent", "route_id", "head_sent")
+                 "status", "sent", "route_id", "head_sent", "upgrade")
 
     def __init__(self, request: Request, client: Channel, body: BodySource | None, keep_alive: bool,
                  http10: bool = False, conn_opts: frozenset[str] | None = None) -> None:
@@ -53,3 +53,6 @@ class Exchange:
         self.sent = 0                   # response body bytes sent
         self.route_id = ""
         self.head_sent = False
+        # An upgrade request to tunnel (-experimental-upgrade): the bytes the client sent after
+        # its head, for the backend once it switched protocols. None for every other request.
+        self.upgrade: bytes | None = None

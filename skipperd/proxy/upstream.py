@@ -25,7 +25,7 @@ from skipperd.http.context import FilterContext
 from skipperd.http.fields import head_is_clean, unsafe_fields
 from skipperd.http.headers import Headers
 from skipperd.http.response import Response
-from skipperd.proxy import netio
+from skipperd.proxy import netio, tunnel
 from skipperd.proxy.config import FOREVER, ProxyConfig
 from skipperd.proxy.errors import ClientGone, ConnectError, ProxyError, RequestBodyError
 from skipperd.proxy.exchange import BodySource, Exchange
@@ -150,6 +150,8 @@ class Upstream:
 
     def forward(self, ex: Exchange, ctx: FilterContext, pool: Pool, host: str) -> Response:
         """Send the request to the pool's endpoint; the response head, its body still to stream."""
+        if ex.upgrade is not None:
+            return self._forward_upgrade(ex, ctx, pool, host)
         body = ex.body
         chunked = body is not None and body.chunked
         head = self.request_head(ex, ctx, host, chunked)
@@ -163,6 +165,27 @@ class Upstream:
                 conn.close()
                 conn = self.connect(pool)
                 self._exchange(conn, head, body, retry=False)
+        except BaseException:
+            conn.close()
+            raise
+        resp = Response(conn.status, Headers(conn.items))
+        resp.stream = conn
+        return resp
+
+    def _forward_upgrade(self, ex: Exchange, ctx: FilterContext, pool: Pool, host: str) -> Response:
+        """An upgrade request on a new connection (proxy/tunnel.py); Skipper refuses it over HTTP/1.0."""
+        if ex.http10:
+            raise ProxyError(400, "protocol upgrade requested over HTTP/1.0")
+        proto = ctx.request.headers.get("upgrade") or ""
+        if not proto or "\r" in proto or "\n" in proto:
+            raise ProxyError(400, "upgrade request without a valid Upgrade header")
+        body = ex.body
+        head = self.request_head(ex, ctx, host, body is not None and body.chunked)
+        head = head[:-2] + encode_head(f"Connection: Upgrade\r\nUpgrade: {proto}\r\n\r\n")
+        conn = self.connect(pool)
+        conn.upgrading = True
+        try:
+            self._exchange(conn, head, body, retry=False)
         except BaseException:
             conn.close()
             raise
@@ -227,9 +250,13 @@ class Upstream:
             got = True
             try:
                 parser.feed_data(data)
-            except httptools.HttpParserUpgrade:
-                # TODO(issue: upgrade tunnel): 101 Switching Protocols needs the tunnel.
-                raise ProxyError(503, "backend switched protocols; upgrades are not supported yet") from None
+            except httptools.HttpParserUpgrade as up:
+                if not (conn.upgrading and conn.status == 101):
+                    raise ProxyError(503, "the backend switched protocols without being asked to") from None
+                rest = data[up.args[0]:]
+                if rest:
+                    conn.body.append(rest)  # the other protocol's first bytes, for the client
+                return
             except httptools.HttpParserError as e:
                 raise ProxyError(503, f"malformed backend response: {e}") from None
             if conn.head_done:
@@ -245,6 +272,20 @@ class Upstream:
             conn.pool.put(conn)
         else:
             conn.close()
+
+    def _tunnel(self, ex: Exchange, resp: Response, conn: UpstreamConn) -> None:
+        """Relay the backend's 101 as it is, then copy bytes both ways (proxy/tunnel.py)."""
+        parts = [status_line(101)]
+        for _, name, value in resp.headers.raw():
+            parts.append(f"{name}: {value}\r\n")
+        parts.append("\r\n")
+        ex.status = 101
+        ex.head_sent = True
+        ex.keep_alive = False
+        send(ex, encode_head("".join(parts)), self.cfg.write_timeout)
+        early = b"".join(conn.body)
+        conn.body.clear()
+        tunnel.run(ex.client, conn.ch, ex.upgrade or b"", early, self.cfg.write_timeout)
 
     def send_response(self, ex: Exchange, resp: Response) -> None:
         conn: UpstreamConn = resp.stream
@@ -294,6 +335,9 @@ class Upstream:
         ex.status = status
         ex.head_sent = True
         if no_body:
+            if up == 101 and conn.upgrading:
+                self._tunnel(ex, resp, conn)
+                return
             if ex.head:
                 conn.new_parser()  # llhttp would wait for the body the head announced
                 reusable = conn.keep_alive

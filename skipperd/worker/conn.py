@@ -65,7 +65,7 @@ class _Limit(Exception):
 class _Message:
     __slots__ = ("url", "items", "method", "keep_alive", "http10", "version", "length", "chunked",
                  "expect", "continued", "host", "has_host", "conn_values", "body", "received",
-                 "complete", "head_bytes", "head_done", "fed")
+                 "complete", "head_bytes", "head_done", "fed", "upgrade")
 
     def __init__(self) -> None:
         self.url = b""
@@ -87,6 +87,7 @@ class _Message:
         self.head_bytes = 0
         self.head_done = False
         self.fed = 0  # bytes fed while the head was incomplete (over-counts by < one recv)
+        self.upgrade: bytes | None = None  # an upgrade request: the client's bytes after it
 
 
 class _Body:
@@ -259,14 +260,17 @@ class ClientConnection:
                 self.broken = (cause.status, cause.reason)
             else:
                 self.broken = (400, f"bad request: {cause or e}")
-        except httptools.HttpParserUpgrade:
-            # The bytes after this request belong to another protocol: serve the request as a
-            # plain one (no tunnel yet), then close.
+        except httptools.HttpParserUpgrade as up:
+            # The bytes after this request belong to another protocol. With -experimental-upgrade
+            # the request is tunnelled (proxy/tunnel.py) and those bytes go to the backend once
+            # it switched; without, it is served as a plain request, then the connection closes.
             self.upgraded = True
             m = self.cur
             if m is not None and m in self.ready:
                 m.complete = True
                 self.cur = None
+            if self.ready:
+                self.ready[-1].upgrade = data[up.args[0]:]
         except httptools.HttpParserError as e:
             self.broken = (400, f"malformed request: {e}")
 
@@ -392,6 +396,8 @@ class ClientConnection:
         body = _Body(self, m) if (m.length > 0 or m.chunked) else None
         ex = Exchange(req, self.ch, body, keep, m.http10,
                       connection_options(m.conn_values) if m.conn_values else None)
+        if self.upgraded and m.upgrade is not None and server.proxy.cfg.upgrade:
+            ex.upgrade = m.upgrade
         if self.forwarded is not None:
             self.forwarded.apply(req)
         tables = server.tables
