@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from skipperd.http.body import RequestBody
 from skipperd.http.request import Request
 from skipperd.proxy.netio import Channel
 
 
-class BodySource(Protocol):
+class BodySource(RequestBody, Protocol):
     """The client's request body, streamed in bounded pieces (the worker implements it).
 
     ``length`` is the Content-Length, ``-1`` for a chunked body. ``read()`` returns the next

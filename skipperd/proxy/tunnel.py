@@ -24,6 +24,10 @@ import gevent
 
 from skipperd.proxy import netio
 from skipperd.proxy.config import FOREVER
+from skipperd.proxy.errors import Tunnelled
+from skipperd.proxy.exchange import Exchange
+from skipperd.proxy.pool import UpstreamConn
+from skipperd.proxy.respond import encode_head, send, status_line
 
 RECV_SIZE = 65536
 
@@ -37,6 +41,30 @@ def _pump(src: netio.Channel, dst: netio.Channel, write_timeout: float) -> None:
             dst.send_all(data, write_timeout, "write to upgraded connection")
     except (OSError, netio.IOTimeout, netio.ChannelClosed):
         return
+
+
+def switch(ex: Exchange, conn: UpstreamConn, write_timeout: float) -> None:
+    """The backend answered 101: relay its head as it is, run the tunnel, raise ``Tunnelled``.
+
+    The head is the backend's, not one that ``respond.write_response`` frames: a 101 carries the
+    handshake fields (``Upgrade``, ``Connection``, ``Sec-WebSocket-Accept``) that the writer
+    drops as hop-by-hop from every other response, and nothing of HTTP's framing follows it.
+    """
+    parts = [status_line(101)]
+    for _, name, value in conn.items:
+        parts.append(f"{name}: {value}\r\n")
+    parts.append("\r\n")
+    ex.status = 101
+    ex.head_sent = True
+    ex.keep_alive = False
+    try:
+        send(ex, encode_head("".join(parts)), write_timeout)
+        early = b"".join(conn.body)
+        conn.body.clear()
+        run(ex.client, conn.ch, ex.upgrade or b"", early, write_timeout)
+    finally:
+        conn.close()
+    raise Tunnelled("upgraded connection closed")
 
 
 def run(client: netio.Channel, backend: netio.Channel, to_backend: bytes, to_client: bytes,

@@ -3,10 +3,9 @@
 ``Upstream.forward`` checks a connection out of the endpoint's pool (or connects), sends the
 request head (with the body's first piece when it came with the head), streams the rest of the
 body in bounded pieces (re-chunked when the client sent it chunked), and reads the response head
-with the connection's reused httptools parser. ``Upstream.send_response`` writes the (filtered)
-head with the first body piece in one write and streams the rest: ``Content-Length`` bodies pass
-through, chunked ones are re-chunked, bodies delimited by the backend closing its connection are
-chunked for HTTP/1.1 clients and sent until close to HTTP/1.0 ones.
+with the connection's reused httptools parser. The response's body is an ``UpstreamBody``
+stream that filters may wrap; ``skipperd.proxy.respond.write_response`` frames and sends it.
+The request's framing comes from the request body as filters left it (``request_head``).
 
 A pooled connection that the backend closed while it idled fails on use, before any byte of
 the response: a request without a body is then sent once more on a new connection.
@@ -21,6 +20,7 @@ from urllib.parse import quote
 
 import httptools
 
+from skipperd.http.body import RequestBody
 from skipperd.http.context import FilterContext
 from skipperd.http.fields import head_is_clean, unsafe_fields
 from skipperd.http.headers import Headers
@@ -28,16 +28,16 @@ from skipperd.http.response import Response
 from skipperd.proxy import netio, tunnel
 from skipperd.proxy.config import FOREVER, ProxyConfig
 from skipperd.proxy.errors import ClientGone, ConnectError, ProxyError, RequestBodyError
-from skipperd.proxy.exchange import BodySource, Exchange
+from skipperd.proxy.exchange import Exchange
 from skipperd.proxy.hop import HOP_BY_HOP, connection_options
 from skipperd.proxy.pool import Pool, PoolKey, Pools, UpstreamConn
-from skipperd.proxy.respond import STATUS_LINES, date_line, drop_unsafe_fields, encode_head, send, status_line
+from skipperd.proxy.respond import encode_head
 
 RECV_SIZE = 65536
 _CHUNK_END = b"0\r\n\r\n"
 #: Request fields never forwarded as received: hop-by-hop ones, Host (written from the outgoing
 #: host) and Expect (skipperd answers 100-continue itself and streams the body).
-_REQUEST_SKIP = HOP_BY_HOP | {"host", "expect"}
+_REQUEST_SKIP = HOP_BY_HOP | {"host", "expect", "content-length"}
 _SAFE_PATH = "/:@!$&'()*+,;=-._~"
 _CONNECT_FAILED = (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ECONNRESET,
                    errno.EADDRNOTAVAIL, errno.ENETDOWN, errno.EHOSTDOWN)
@@ -97,7 +97,10 @@ class Upstream:
 
     # --- request ---------------------------------------------------------------------------------
 
-    def request_head(self, ex: Exchange, ctx: FilterContext, host: str, chunked: bool) -> bytes:
+    def request_head(self, ex: Exchange, ctx: FilterContext, host: str, body: RequestBody | None) -> bytes:
+        """The request head; its framing comes from ``body`` (the request body as filters left
+        it), never from the fields: a body of known length gets its ``Content-Length``, one of
+        unknown length is chunked, no body keeps a ``Content-Length: 0`` the client sent."""
         req = ctx.request
         target = quote(req.path, safe=_SAFE_PATH) if req.path_changed else req.raw_path
         if req.query:
@@ -106,10 +109,15 @@ class Upstream:
         extra = ex.conn_opts
         for lower, name, value in req.headers.raw():
             if lower in _REQUEST_SKIP or (extra is not None and lower in extra):
+                if lower == "content-length" and body is None:
+                    parts.append("Content-Length: 0\r\n")
                 continue
             parts.append(f"{name}: {value}\r\n")
-        if chunked:
-            parts.append("Transfer-Encoding: chunked\r\n")
+        if body is not None:
+            if body.chunked or body.length < 0:
+                parts.append("Transfer-Encoding: chunked\r\n")
+            else:
+                parts.append(f"Content-Length: {body.length}\r\n")
         if self.cfg.disable_keepalives:
             parts.append("Connection: close\r\n")
         parts.append("\r\n")
@@ -152,9 +160,8 @@ class Upstream:
         """Send the request to the pool's endpoint; the response head, its body still to stream."""
         if ex.upgrade is not None:
             return self._forward_upgrade(ex, ctx, pool, host)
-        body = ex.body
-        chunked = body is not None and body.chunked
-        head = self.request_head(ex, ctx, host, chunked)
+        body = ctx.request_body
+        head = self.request_head(ex, ctx, host, body)
         conn = None if self.cfg.disable_keepalives else pool.get()
         if conn is None:
             conn = self.connect(pool)
@@ -168,19 +175,34 @@ class Upstream:
         except BaseException:
             conn.close()
             raise
-        resp = Response(conn.status, Headers(conn.items))
-        resp.stream = conn
+        items = conn.items
+        if conn.conn_tokens:
+            # Fields the backend's Connection header names are hop-by-hop: gone before filters run.
+            drop = connection_options(conn.conn_tokens)
+            items = [t for t in items if t[0] not in drop]
+        resp = Response(conn.status, Headers(items))
+        resp.has_server = conn.has_server
+        if ex.head:
+            conn.new_parser()  # llhttp would wait for the body the head announced
+            conn.done = True
+        if self.cfg.disable_keepalives:
+            conn.keep_alive = False
+        resp.stream = UpstreamBody(conn)
         return resp
 
     def _forward_upgrade(self, ex: Exchange, ctx: FilterContext, pool: Pool, host: str) -> Response:
-        """An upgrade request on a new connection (proxy/tunnel.py); Skipper refuses it over HTTP/1.0."""
+        """An upgrade request (proxy/tunnel.py) on a new connection, as Skipper dials one. A 101
+        starts the tunnel at once (response filters do not run, as in Skipper) and ends in
+        ``Tunnelled``; any other answer is returned as a plain response."""
         if ex.http10:
             raise ProxyError(400, "protocol upgrade requested over HTTP/1.0")
         proto = ctx.request.headers.get("upgrade") or ""
-        if not proto or "\r" in proto or "\n" in proto:
+        if not proto or "\r" in proto or "\n" in proto or "\0" in proto:
             raise ProxyError(400, "upgrade request without a valid Upgrade header")
-        body = ex.body
-        head = self.request_head(ex, ctx, host, body is not None and body.chunked)
+        body = ctx.request_body
+        head = self.request_head(ex, ctx, host, body)
+        if self.cfg.disable_keepalives:
+            head = head.replace(b"\r\nConnection: close\r\n\r\n", b"\r\n\r\n")
         head = head[:-2] + encode_head(f"Connection: Upgrade\r\nUpgrade: {proto}\r\n\r\n")
         conn = self.connect(pool)
         conn.upgrading = True
@@ -189,11 +211,15 @@ class Upstream:
         except BaseException:
             conn.close()
             raise
+        if conn.status == 101:
+            tunnel.switch(ex, conn, self.cfg.write_timeout)  # raises Tunnelled when it ends
         resp = Response(conn.status, Headers(conn.items))
-        resp.stream = conn
+        resp.has_server = conn.has_server
+        conn.keep_alive = False
+        resp.stream = UpstreamBody(conn)
         return resp
 
-    def _exchange(self, conn: UpstreamConn, head: bytes, body: BodySource | None, retry: bool) -> None:
+    def _exchange(self, conn: UpstreamConn, head: bytes, body: RequestBody | None, retry: bool) -> None:
         conn.reset()
         ch = conn.ch
         timeout = self.cfg.header_timeout
@@ -212,9 +238,9 @@ class Upstream:
             # The backend may have answered early (413 ...) and closed: read what it said.
         self._read_head(conn, retry)
 
-    def _send_body(self, ch: netio.Channel, head: bytes, body: BodySource, timeout: float) -> None:
+    def _send_body(self, ch: netio.Channel, head: bytes, body: RequestBody, timeout: float) -> None:
         first = body.buffered()
-        if body.chunked:
+        if body.chunked or body.length < 0:
             ch.send_all(head + _chunk(first) if first else head, timeout, "write to backend")
             while True:
                 piece = body.read()
@@ -265,137 +291,63 @@ class Upstream:
                 # An interim response whose end has not arrived yet: a 1xx has no body.
                 raise ProxyError(503, "malformed interim response from the backend")
 
-    # --- response --------------------------------------------------------------------------------
 
-    def release(self, conn: UpstreamConn, reusable: bool) -> None:
-        if reusable and not self.cfg.disable_keepalives:
+
+class UpstreamBody:
+    """A backend response's body as a ``BodyStream``: pieces as llhttp parses them.
+
+    ``close()`` gives the connection back to its pool when the body was read to its end and the
+    backend keeps the connection; otherwise the connection is closed.
+    """
+
+    __slots__ = ("conn", "length")
+
+    def __init__(self, conn: UpstreamConn) -> None:
+        self.conn = conn
+        self.length = -1 if conn.chunked or conn.length < 0 else conn.length
+
+    def buffered(self) -> bytes:
+        pieces = self.conn.body
+        if not pieces:
+            return b""
+        out = b"".join(pieces) if len(pieces) != 1 else pieces[0]
+        pieces.clear()
+        return out
+
+    def exhausted(self) -> bool:
+        conn = self.conn
+        return conn.done and not conn.body
+
+    def read(self) -> bytes:
+        conn = self.conn
+        pieces = conn.body
+        while not pieces:
+            if conn.done:
+                return b""
+            try:
+                data = conn.ch.recv(RECV_SIZE, FOREVER, "backend body")
+            except OSError as e:
+                raise UpstreamBroken(f"reading the backend body: {e.strerror or e}") from None
+            if not data:
+                if not conn.chunked and conn.length < 0:  # delimited by the backend's close
+                    conn.done = True
+                    conn.keep_alive = False
+                    return b""
+                raise UpstreamBroken("the backend closed the connection in the middle of the body")
+            try:
+                conn.parser.feed_data(data)
+            except httptools.HttpParserError as e:
+                raise UpstreamBroken(f"malformed backend body: {e}") from None
+        out = b"".join(pieces) if len(pieces) != 1 else pieces[0]
+        pieces.clear()
+        return out
+
+    def close(self) -> None:
+        conn = self.conn
+        if conn.done and conn.keep_alive and not conn.body:
             conn.pool.put(conn)
         else:
             conn.close()
-
-    def _tunnel(self, ex: Exchange, resp: Response, conn: UpstreamConn) -> None:
-        """Relay the backend's 101 as it is, then copy bytes both ways (proxy/tunnel.py)."""
-        parts = [status_line(101)]
-        for _, name, value in resp.headers.raw():
-            parts.append(f"{name}: {value}\r\n")
-        parts.append("\r\n")
-        ex.status = 101
-        ex.head_sent = True
-        ex.keep_alive = False
-        send(ex, encode_head("".join(parts)), self.cfg.write_timeout)
-        early = b"".join(conn.body)
-        conn.body.clear()
-        tunnel.run(ex.client, conn.ch, ex.upgrade or b"", early, self.cfg.write_timeout)
-
-    def send_response(self, ex: Exchange, resp: Response) -> None:
-        conn: UpstreamConn = resp.stream
-        try:
-            self._send_response(ex, resp, conn)
-        except BaseException:
-            conn.close()
-            raise
-
-    def _send_response(self, ex: Exchange, resp: Response, conn: UpstreamConn) -> None:
-        # The hot path of every proxied response: helpers inlined, one write for head and body.
-        timeout = self.cfg.write_timeout
-        status = resp.status
-        parts = [STATUS_LINES.get(status) or status_line(status)]
-        hop = HOP_BY_HOP
-        if conn.conn_tokens:
-            hop = hop | connection_options(conn.conn_tokens)
-        for lower, name, value in resp.headers.raw():
-            if lower not in hop:
-                parts.append(f"{name}: {value}\r\n")
-        if not conn.has_date:
-            parts.append(date_line())
-        up = conn.status
-        no_body = ex.head or up < 200 or up == 204 or up == 304
-        chunk_out = False
-        if not no_body and (conn.chunked or conn.length < 0):
-            if ex.http10:
-                ex.keep_alive = False  # delimited by closing the connection
-            else:
-                chunk_out = True
-                parts.append("Transfer-Encoding: chunked\r\n")
-        if not ex.keep_alive:
-            parts.append("Connection: close\r\n\r\n")
-        elif ex.http10:
-            parts.append("Connection: keep-alive\r\n\r\n")
-        else:
-            parts.append("\r\n")
-        text = "".join(parts)
-        if not head_is_clean(text, len(parts) + (parts[-1] != "\r\n")):
-            drop_unsafe_fields(ex, resp.headers)
-            self._send_response(ex, resp, conn)
-            return
-        try:
-            head = text.encode("latin-1")
-        except UnicodeEncodeError:
-            head = encode_head(text)
-        ex.status = status
-        ex.head_sent = True
-        if no_body:
-            if up == 101 and conn.upgrading:
-                self._tunnel(ex, resp, conn)
-                return
-            if ex.head:
-                conn.new_parser()  # llhttp would wait for the body the head announced
-                reusable = conn.keep_alive
-            else:
-                reusable = conn.done and conn.keep_alive
-            send(ex, head, timeout)
-            self.release(conn, reusable)
-            return
-
-        pieces = conn.body
-        first = b"".join(pieces) if len(pieces) != 1 else pieces[0]
-        pieces.clear()
-        sent = len(first)
-        if chunk_out:
-            data = head + _chunk(first) if first else head
-            if conn.done:
-                data += _CHUNK_END
-        else:
-            data = head + first
-        send(ex, data, timeout)
-
-        ch = conn.ch
-        parser = conn.parser
-        until_close = not conn.chunked and conn.length < 0
-        while not conn.done:
-            try:
-                data = ch.recv(RECV_SIZE, FOREVER, "backend body")
-            except OSError as e:
-                ex.sent = sent
-                raise UpstreamBroken(f"reading the backend body: {e.strerror or e}") from None
-            if not data:
-                if until_close:
-                    conn.done = True
-                    conn.keep_alive = False
-                    if chunk_out:
-                        send(ex, _CHUNK_END, timeout)
-                    break
-                ex.sent = sent
-                raise UpstreamBroken("the backend closed the connection in the middle of the body")
-            try:
-                parser.feed_data(data)
-            except httptools.HttpParserError as e:
-                ex.sent = sent
-                raise UpstreamBroken(f"malformed backend body: {e}") from None
-            if not pieces:
-                if conn.done and chunk_out:
-                    send(ex, _CHUNK_END, timeout)
-                continue
-            out = b"".join(pieces) if len(pieces) != 1 else pieces[0]
-            pieces.clear()
-            sent += len(out)
-            if chunk_out:
-                out = _chunk(out)
-                if conn.done:
-                    out += _CHUNK_END
-            send(ex, out, timeout)
-        ex.sent = sent
-        self.release(conn, conn.keep_alive)
 
 
 __all__ = ["Upstream", "UpstreamBroken", "ClientGone", "RequestBodyError", "host_port"]

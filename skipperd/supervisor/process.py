@@ -144,11 +144,12 @@ class RouteSupervisor:
                 raise
 
     def build_registries(self) -> None:
-        from skipperd.filters import make_registry as make_filters
+        from skipperd.filters import FilterOptions, make_registry as make_filters
+        from skipperd.filters.options import SUPERVISOR
         from skipperd.predicates import make_registry as make_predicates
 
         self.predicates = make_predicates()
-        self.filters = make_filters()
+        self.filters = make_filters(FilterOptions(role=SUPERVISOR, settings=self.settings))
 
     def adopt_published(self) -> None:
         """Start from the table in shared memory (a restarted supervisor), so that /routes shows

@@ -16,6 +16,7 @@ import _socket
 import gevent
 
 from skipperd.config import Settings
+from skipperd.filters.options import WORKER, FilterOptions
 from skipperd.proxy import netio
 from skipperd.proxy.config import ProxyConfig
 from skipperd.proxy.handler import Proxy
@@ -30,8 +31,10 @@ class Server:
         s = settings
         self.settings = s
         self.proxy = Proxy(ProxyConfig.from_settings(s))
+        self.filter_options = FilterOptions(role=WORKER, settings=s)
         self.tables = TableHolder(reader, on_swap=self.proxy.table_changed,
-                                  ignore_trailing_slash=s.ignore_trailing_slash)
+                                  ignore_trailing_slash=s.ignore_trailing_slash,
+                                  filter_options=self.filter_options)
         # Limits and timeouts as plain attributes: read per request, computed once.
         self.max_header_bytes = s.max_header_bytes
         self.max_header_count = s.max_header_count
