@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import socket
 import ssl
 import threading
 import time
@@ -312,14 +313,50 @@ def test_https_backend_verification_failures_are_502_and_insecure_skips_them(ski
         assert c.get("/wrong").status == 200
 
 
-def test_https_lb_and_a_plain_http_client_of_a_tls_port(skipperd: Start, tls: TLSFixture) -> None:
+def plain_http_server() -> tuple[int, Callable[[], None]]:
+    """A port whose server answers every connection in plain HTTP at once, as a plain HTTP
+    server answers a TLS ClientHello (nginx: 400), and closes it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+
+    def serve() -> None:
+        while True:
+            try:
+                c, _ = sock.accept()
+            except OSError:
+                return
+            with c:
+                c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    threading.Thread(target=serve, daemon=True).start()
+    return sock.getsockname()[1], sock.close
+
+
+def test_https_lb_and_a_plain_http_server_behind_an_https_url(skipperd: Start, tls: TLSFixture) -> None:
+    port, stop = plain_http_server()
     with Origin(named("a"), tls=tls.server, host="localhost") as a, \
-            Origin(named("b"), tls=tls.server, host="localhost") as b, Origin() as plain:
+            Origin(named("b"), tls=tls.server, host="localhost") as b:
         s = skipperd(routes=READY + lb("roundRobin", [a, b]) +
-                     f'mismatch: Path("/m") -> "https://127.0.0.1:{plain.port}";\n', env=tls.trusted)
+                     f'mismatch: Path("/m") -> "https://127.0.0.1:{port}";\n', env=tls.trusted)
         c = Client(s.port)
         assert sorted(c.get("/").body for _ in range(4)) == [b"a", b"a", b"b", b"b"]
-        assert c.get("/m").status == 502, "a plain HTTP server answers no TLS handshake"
+        assert c.get("/m").status == 502, "a plain HTTP answer to the TLS handshake"
+        assert "TLS handshake with 127.0.0.1" in s.log()
+    stop()
+
+
+def test_https_handshake_timeout_is_504(skipperd: Start) -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # accepts (the kernel does) and never answers
+    try:
+        s = skipperd(routes=READY + f'r: * -> "https://127.0.0.1:{silent.getsockname()[1]}";\n',
+                     args=["-tls-timeout-backend=1s"])
+        t0 = time.monotonic()
+        assert Client(s.port).get("/").status == 504
+        assert 0.8 < time.monotonic() - t0 < 10, "the handshake deadline, not the 60 s default"
+    finally:
+        silent.close()
 
 
 def test_https_backend_new_connections_resume_the_tls_session(skipperd: Start, tls: TLSFixture) -> None:
