@@ -20,7 +20,10 @@ modResponseHeader), ``header_codec`` (encode/decode base64, charmap encodings), 
 ``xforward`` (xforward, xforwardFirst), ``cors`` (corsOrigin), ``cookies``, ``query``
 (stripQuery, headerToQuery, queryToHeader), ``rfc`` (rfcPath, rfcHost), ``redirect`` (the
 deprecated redirect), ``meta`` (comment, annotate, originMarker), ``jitter`` (uniform, normal and
-histogram request and response latency).
+histogram request and response latency). On bodies: ``content`` (randomContent, repeatContent,
+repeatContentHex, wrapContent, wrapContentHex, inlineContentIfStatus, healthcheck, blockContent,
+blockContentHex), ``diag`` (tarpit, absorb, absorbSilent, logHeader, logBody), ``static``,
+``cache`` (one bounded store per registry, so per worker).
 
 Validation and creation are separate (``skipperd.filters.base``). ``spec.validate(args)``
 checks the arguments and raises ``InvalidArguments`` with the reason; it builds nothing. The
@@ -68,8 +71,8 @@ Built-in filters (Skipper semantics, docs/reference/filters.md upstream):
 from __future__ import annotations
 
 from skipperd.filters import (
-    cookies, cors, dynamic, flowid, header_codec, header_mod, header_ops, jitter, meta, query, redirect, rfc,
-    xforward,
+    cache, content, cookies, cors, diag, dynamic, flowid, header_codec, header_mod, header_ops, jitter, meta, query,
+    redirect, rfc, static, xforward,
 )
 from skipperd.filters.base import FilterSpec
 from skipperd.filters.consistenthash import ConsistentHashBalanceFactorSpec, ConsistentHashKeySpec
@@ -91,13 +94,12 @@ def make_registry(options: FilterOptions | None = None) -> Registry[FilterSpec]:
         ConsistentHashKeySpec(),
         ConsistentHashBalanceFactorSpec(),
     ]
-    specs += _catalogue()
+    specs += _catalogue(o)
     specs += [spec() for spec in dynamic.SPECS]
-    del o  # specs that need the process's clock, client or settings take them from here
     return Registry(specs)
 
 
-def _catalogue() -> list[FilterSpec]:
+def _catalogue(o: FilterOptions) -> list[FilterSpec]:
     h, c = header_ops, header_codec
     return [
         h.AppendRequestHeaderSpec(), h.AppendResponseHeaderSpec(),
@@ -121,6 +123,13 @@ def _catalogue() -> list[FilterSpec]:
         jitter.UniformRequestLatencySpec(), jitter.UniformResponseLatencySpec(),
         jitter.NormalRequestLatencySpec(), jitter.NormalResponseLatencySpec(),
         jitter.HistogramRequestLatencySpec(), jitter.HistogramResponseLatencySpec(),
+        content.RandomContentSpec(), content.RepeatContentSpec(), content.RepeatContentHexSpec(),
+        content.WrapContentSpec(), content.WrapContentHexSpec(), content.InlineContentIfStatusSpec(),
+        content.HealthCheckSpec(), content.BlockContentSpec(), content.BlockContentHexSpec(),
+        diag.TarpitSpec(), diag.AbsorbSpec(), diag.AbsorbSilentSpec(), diag.LogHeaderSpec(), diag.LogBodySpec(),
+        static.StaticSpec(),
+        # One store per registry, so per worker: every cache() of the worker's routes shares it.
+        cache.CacheSpec(cache.LRUStore(o.settings.response_cache_max_memory_bytes), o.clock),
     ]
 
 

@@ -61,7 +61,7 @@ def switch(ex: Exchange, conn: UpstreamConn, write_timeout: float) -> None:
         send(ex, encode_head("".join(parts)), write_timeout)
         early = b"".join(conn.body)
         conn.body.clear()
-        run(ex.client, conn.ch, ex.upgrade or b"", early, write_timeout)
+        run(ex.client, conn.ch, ex.upgrade[1] if ex.upgrade else b"", early, write_timeout)
     finally:
         conn.close()
     raise Tunnelled("upgraded connection closed")

@@ -30,7 +30,7 @@ from skipperd.proxy.config import FOREVER, ProxyConfig
 from skipperd.proxy.errors import ClientGone, ConnectError, ProxyError, RequestBodyError
 from skipperd.proxy.exchange import Exchange
 from skipperd.proxy.hop import HOP_BY_HOP, connection_options
-from skipperd.proxy.pool import Pool, PoolKey, Pools, UpstreamConn
+from skipperd.proxy.pool import BackendLimit, Pool, PoolKey, Pools, UpstreamConn
 from skipperd.proxy.respond import encode_head
 
 RECV_SIZE = 65536
@@ -88,12 +88,19 @@ class Upstream:
         """The pool of an endpoint ``(scheme, host, port)`` and its Host header value."""
         ep = self.endpoints.get(key)
         if ep is None:
-            if len(self.endpoints) > 10000:
+            if len(self.endpoints) > 10000:  # dynamic backends without end: start over
                 self.endpoints.clear()
+                self.pools.close_all()
             scheme, host, port = key
             ep = self.endpoints[key] = (self.pools.pool(PoolKey(scheme, host, port)),
                                          host_port(scheme, host, port))
         return ep
+
+    def forget(self, keys: set[tuple[str, str, int]]) -> None:
+        """Close the pools of endpoints that left the route table."""
+        for key in keys:
+            self.endpoints.pop(key, None)
+            self.pools.close_pool(PoolKey(*key))
 
     # --- request ---------------------------------------------------------------------------------
 
@@ -106,9 +113,8 @@ class Upstream:
         if req.query:
             target = f"{target}?{req.query}"
         parts = [f"{req.method} {target} HTTP/1.1\r\nHost: {host}\r\n"]
-        extra = ex.conn_opts
         for lower, name, value in req.headers.raw():
-            if lower in _REQUEST_SKIP or (extra is not None and lower in extra):
+            if lower in _REQUEST_SKIP:
                 if lower == "content-length" and body is None:
                     parts.append("Content-Length: 0\r\n")
                 continue
@@ -187,7 +193,7 @@ class Upstream:
             conn.done = True
         if self.cfg.disable_keepalives:
             conn.keep_alive = False
-        resp.stream = UpstreamBody(conn)
+        resp.stream = UpstreamBody(conn, ex.write_deadline)
         return resp
 
     def _forward_upgrade(self, ex: Exchange, ctx: FilterContext, pool: Pool, host: str) -> Response:
@@ -196,7 +202,7 @@ class Upstream:
         ``Tunnelled``; any other answer is returned as a plain response."""
         if ex.http10:
             raise ProxyError(400, "protocol upgrade requested over HTTP/1.0")
-        proto = ctx.request.headers.get("upgrade") or ""
+        proto = ex.upgrade[0] if ex.upgrade else ""  # read before the Connection-named fields went
         if not proto or "\r" in proto or "\n" in proto or "\0" in proto:
             raise ProxyError(400, "upgrade request without a valid Upgrade header")
         body = ctx.request_body
@@ -259,10 +265,12 @@ class Upstream:
         ch = conn.ch
         parser = conn.parser
         timeout = self.cfg.header_timeout
-        got = False
+        deadline = netio.now() + timeout  # for the whole head, not each read
+        got = 0
+        max_fed = conn.max_head + RECV_SIZE
         while True:
             try:
-                data = ch.recv_after_wait(RECV_SIZE, timeout, "backend response header")
+                data = ch.recv_after_wait(RECV_SIZE, deadline - netio.now(), "backend response header")
             except netio.IOTimeout:
                 raise ProxyError(504, "timeout waiting for the backend's response header") from None
             except OSError as e:
@@ -273,7 +281,7 @@ class Upstream:
                 if retry and not got:
                     raise _Stale()
                 raise ProxyError(503, "the backend closed the connection before responding")
-            got = True
+            got += len(data)
             try:
                 parser.feed_data(data)
             except httptools.HttpParserUpgrade as up:
@@ -284,12 +292,21 @@ class Upstream:
                     conn.body.append(rest)  # the other protocol's first bytes, for the client
                 return
             except httptools.HttpParserError as e:
-                raise ProxyError(503, f"malformed backend response: {e}") from None
+                cause = e.__context__
+                if isinstance(cause, BackendLimit):
+                    raise ProxyError(502, cause.reason) from None
+                if not conn.done:
+                    raise ProxyError(503, f"malformed backend response: {e}") from None
+                # Bytes past the end of the response: never relayed, the connection not reused.
+                conn.keep_alive = False
             if conn.head_done:
                 if conn.status >= 200:
                     return
                 # An interim response whose end has not arrived yet: a 1xx has no body.
                 raise ProxyError(503, "malformed interim response from the backend")
+            if got > max_fed:
+                # httptools gathers a field before calling back: bound what it may gather.
+                raise ProxyError(502, "backend response head too large")
 
 
 
@@ -300,11 +317,14 @@ class UpstreamBody:
     backend keeps the connection; otherwise the connection is closed.
     """
 
-    __slots__ = ("conn", "length")
+    __slots__ = ("conn", "length", "deadline")
 
-    def __init__(self, conn: UpstreamConn) -> None:
+    def __init__(self, conn: UpstreamConn, deadline: float = 0.0) -> None:
         self.conn = conn
         self.length = -1 if conn.chunked or conn.length < 0 else conn.length
+        # Waiting for the backend counts against the response's write deadline (the whole
+        # response, -write-timeout-server); 0: none.
+        self.deadline = deadline
 
     def buffered(self) -> bytes:
         pieces = self.conn.body
@@ -325,7 +345,8 @@ class UpstreamBody:
             if conn.done:
                 return b""
             try:
-                data = conn.ch.recv(RECV_SIZE, FOREVER, "backend body")
+                wait = self.deadline - netio.now() if self.deadline else FOREVER
+                data = conn.ch.recv(RECV_SIZE, wait if wait > 0 else 0.001, "backend body")
             except OSError as e:
                 raise UpstreamBroken(f"reading the backend body: {e.strerror or e}") from None
             if not data:
@@ -337,7 +358,9 @@ class UpstreamBody:
             try:
                 conn.parser.feed_data(data)
             except httptools.HttpParserError as e:
-                raise UpstreamBroken(f"malformed backend body: {e}") from None
+                if not conn.done:
+                    raise UpstreamBroken(f"malformed backend body: {e}") from None
+                conn.keep_alive = False  # bytes past the end of the response: dropped with the connection
         out = b"".join(pieces) if len(pieces) != 1 else pieces[0]
         pieces.clear()
         return out
