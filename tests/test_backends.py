@@ -121,13 +121,13 @@ def test_consistent_hash_balance_factor_bounds_the_load(skipperd: Start) -> None
 # --- powerOfRandomNChoices ---------------------------------------------------------------------
 
 def test_power_of_random_n_choices_prefers_the_less_busy_endpoint(skipperd: Start) -> None:
-    with Origin(named("slow", delay=0.25)) as a, Origin(named("fast")) as b:
+    with Origin(named("slow", delay=0.5)) as a, Origin(named("fast")) as b:
         s = skipperd(routes=READY + lb("powerOfRandomNChoices", [a, b]))
         got: list[bytes] = []
 
         def loop() -> None:
             c = Client(s.port)
-            for _ in range(15):
+            for _ in range(12):
                 got.append(c.get("/").body)
         threads = [threading.Thread(target=loop) for _ in range(4)]
         for t in threads:
@@ -137,7 +137,7 @@ def test_power_of_random_n_choices_prefers_the_less_busy_endpoint(skipperd: Star
         n = Counter(got)
         assert n[b"slow"] > 0 and n[b"fast"] > 0
         # Round robin would give each half; the busy endpoint loses every draw against the idle one.
-        assert n[b"fast"] / len(got) > 0.65, n
+        assert n[b"fast"] / len(got) > 0.6, n
 
 
 # --- retry on another endpoint -----------------------------------------------------------------
