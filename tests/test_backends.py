@@ -91,7 +91,7 @@ def test_consistent_hash_default_key_is_the_client_address(skipperd: Start, four
 
 
 def test_consistent_hash_balance_factor_bounds_the_load(skipperd: Start) -> None:
-    slow = [Origin(named(f"s{i}", delay=0.6)) for i in range(2)]
+    slow = [Origin(named(f"s{i}", delay=1.5)) for i in range(2)]
     try:
         routes = READY + lb("consistentHash", slow, 'consistentHashKey("hot")', 'Path("/plain")', "plain")
         routes += lb("consistentHash", slow, 'consistentHashKey("hot") -> consistentHashBalanceFactor(1)',
@@ -121,23 +121,32 @@ def test_consistent_hash_balance_factor_bounds_the_load(skipperd: Start) -> None
 # --- powerOfRandomNChoices ---------------------------------------------------------------------
 
 def test_power_of_random_n_choices_prefers_the_less_busy_endpoint(skipperd: Start) -> None:
-    with Origin(named("slow", delay=0.5)) as a, Origin(named("fast")) as b:
-        s = skipperd(routes=READY + lb("powerOfRandomNChoices", [a, b]))
-        got: list[bytes] = []
+    release = threading.Event()
 
-        def loop() -> None:
+    def busy(r: Req) -> Resp:
+        if r.target == "/hold":
+            release.wait(30)
+        return Resp(body=b"busy")
+
+    with Origin(busy) as a, Origin(named("idle")) as b:
+        s = skipperd(routes=READY + lb("powerOfRandomNChoices", [a, b]))
+        try:
+            # Requests that stay in flight on one endpoint (those landing on the other are answered).
+            holders = []
+            deadline = time.monotonic() + 10
+            while sum(r.target == "/hold" for r in a.requests) < 2 and time.monotonic() < deadline:
+                h = Client(s.port)
+                h.send(b"GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+                holders.append(h)
+                time.sleep(0.1)
+            assert sum(r.target == "/hold" for r in a.requests) >= 2
             c = Client(s.port)
-            for _ in range(12):
-                got.append(c.get("/").body)
-        threads = [threading.Thread(target=loop) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        n = Counter(got)
-        assert n[b"slow"] > 0 and n[b"fast"] > 0
-        # Round robin would give each half; the busy endpoint loses every draw against the idle one.
-        assert n[b"fast"] / len(got) > 0.6, n
+            got = Counter(c.get("/").body for _ in range(80))
+            # Each choice draws two endpoints at random: the busy one wins only when drawn twice (1/4);
+            # round robin would give it half.
+            assert got[b"busy"] > 0 and got[b"idle"] / 80 > 0.6, got
+        finally:
+            release.set()
 
 
 # --- retry on another endpoint -----------------------------------------------------------------
