@@ -271,9 +271,11 @@ class Settings:
     max_content_length: int = _setting(0, "Largest request body accepted, in bytes; larger requests are "
                                        "answered 413. 0 means no limit.", section="proxy", check=_non_negative)
     max_header_bytes: int = _setting(1 << 20, "Largest request head (request line and header fields) "
-                                     "accepted, in bytes; larger requests are answered 431.", section="proxy",
+                                     "accepted, in bytes; larger requests are answered 431. A backend's "
+                                     "response head has the same limit (502 past it).", section="proxy",
                                      check=_positive)
-    max_header_count: int = _setting(100, "Most request header fields accepted; more are answered 431.",
+    max_header_count: int = _setting(100, "Most request header fields accepted; more are answered 431. "
+                                     "The same limit applies to a backend's response (502).",
                                      own=True, section="proxy", check=_positive)
     timeout_backend: float = _setting(60.0, "Timeout for connecting to a backend.", section="proxy",
                                       kind="duration", check=_positive)
@@ -316,7 +318,9 @@ class Settings:
                                                  section="server", kind="duration", check=_positive)
     read_timeout_server: float = _setting(300.0, "Time a client has between two reads of its request body.",
                                           section="server", kind="duration", check=_positive)
-    write_timeout_server: float = _setting(60.0, "Time a client has to accept each piece of the response.",
+    write_timeout_server: float = _setting(60.0, "Time from the end of the request head to the end of the "
+                                           "response sent to the client (Go's WriteTimeout): the whole "
+                                           "response, however slowly the client reads.",
                                            section="server", kind="duration", check=_positive)
     keepalive_requests_server: int = _setting(0, "Requests per client connection before it is closed; 0 "
                                               "means unlimited.", section="server", check=_non_negative)

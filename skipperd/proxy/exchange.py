@@ -38,19 +38,21 @@ class BodySource(RequestBody, Protocol):
 
 
 class Exchange:
-    __slots__ = ("request", "client", "body", "head", "http10", "keep_alive", "conn_opts",
-                 "status", "sent", "route_id", "head_sent")
+    __slots__ = ("request", "client", "body", "head", "http10", "keep_alive",
+                 "status", "sent", "route_id", "head_sent", "write_deadline")
 
     def __init__(self, request: Request, client: Channel, body: BodySource | None, keep_alive: bool,
-                 http10: bool = False, conn_opts: frozenset[str] | None = None) -> None:
+                 http10: bool = False) -> None:
         self.request = request
         self.client = client
         self.body = body
         self.head = request.method == "HEAD"
         self.http10 = http10
         self.keep_alive = keep_alive
-        self.conn_opts = conn_opts      # header names the client's Connection header listed
         self.status = 0
         self.sent = 0                   # response body bytes sent
         self.route_id = ""
         self.head_sent = False
+        # When the response must have been written whole (-write-timeout-server, counted from
+        # the end of the request head; the worker sets it).
+        self.write_deadline = 1e18

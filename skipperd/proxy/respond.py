@@ -19,7 +19,7 @@ from skipperd.http.response import Response
 from skipperd.proxy.errors import ClientGone
 from skipperd.proxy.exchange import Exchange
 from skipperd.proxy.hop import HOP_BY_HOP
-from skipperd.proxy.netio import IOTimeout
+from skipperd.proxy.netio import IOTimeout, now
 
 log = logging.getLogger("skipperd.proxy")
 
@@ -84,9 +84,17 @@ def connection_line(ex: Exchange) -> str:
 
 def send(ex: Exchange, data: bytes, timeout: float) -> None:
     try:
-        ex.client.send_all(data, timeout, "write to client")
-    except (OSError, IOTimeout) as e:
-        raise ClientGone(str(e)) from None
+        # -write-timeout-server bounds the whole response (Go's WriteTimeout), not each write.
+        left = ex.write_deadline - now()
+        if left <= 0:
+            raise IOTimeout("write to client (the response outlasted -write-timeout-server)")
+        ex.client.send_all(data, left if left < timeout else timeout, "write to client")
+    except IOTimeout as te:
+        # Reset, not close: what the kernel still buffers for a slow reader is dropped too.
+        ex.client.abort()
+        raise ClientGone(str(te)) from None
+    except OSError as oe:
+        raise ClientGone(str(oe)) from None
 
 
 def drop_unsafe_fields(ex: Exchange, headers: Headers) -> None:

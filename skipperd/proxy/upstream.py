@@ -31,7 +31,7 @@ from skipperd.proxy.config import FOREVER, ProxyConfig
 from skipperd.proxy.errors import ClientGone, ConnectError, ProxyError, RequestBodyError
 from skipperd.proxy.exchange import Exchange
 from skipperd.proxy.hop import HOP_BY_HOP, connection_options
-from skipperd.proxy.pool import Pool, PoolKey, Pools, UpstreamConn
+from skipperd.proxy.pool import BackendLimit, Pool, PoolKey, Pools, UpstreamConn
 from skipperd.proxy.respond import encode_head
 
 RECV_SIZE = 65536
@@ -89,12 +89,19 @@ class Upstream:
         """The pool of an endpoint ``(scheme, host, port)`` and its Host header value."""
         ep = self.endpoints.get(key)
         if ep is None:
-            if len(self.endpoints) > 10000:
+            if len(self.endpoints) > 10000:  # dynamic backends without end: start over
                 self.endpoints.clear()
+                self.pools.close_all()
             scheme, host, port = key
             ep = self.endpoints[key] = (self.pools.pool(PoolKey(scheme, host, port)),
                                          host_port(scheme, host, port))
         return ep
+
+    def forget(self, keys: set[tuple[str, str, int]]) -> None:
+        """Close the pools of endpoints that left the route table."""
+        for key in keys:
+            self.endpoints.pop(key, None)
+            self.pools.close_pool(PoolKey(*key))
 
     # --- request ---------------------------------------------------------------------------------
 
@@ -111,9 +118,8 @@ class Upstream:
             # backendIsProxy: the backend is a proxy, asked in absolute form for the client's host.
             target = f"http://{req.host}{target}"
         parts = [f"{req.method} {target} HTTP/1.1\r\nHost: {host}\r\n"]
-        extra = ex.conn_opts
         for lower, name, value in req.headers.raw():
-            if lower in _REQUEST_SKIP or (extra is not None and lower in extra):
+            if lower in _REQUEST_SKIP:
                 if lower == "content-length" and body is None:
                     parts.append("Content-Length: 0\r\n")
                 continue
@@ -190,7 +196,7 @@ class Upstream:
             conn.done = True
         if self.cfg.disable_keepalives:
             conn.keep_alive = False
-        resp.stream = UpstreamBody(conn)
+        resp.stream = UpstreamBody(conn, ex.write_deadline)
         return resp
 
     def _exchange(self, conn: UpstreamConn, head: bytes, body: RequestBody | None, retry: bool) -> None:
@@ -233,10 +239,12 @@ class Upstream:
         ch = conn.ch
         parser = conn.parser
         timeout = self.cfg.header_timeout
-        got = False
+        deadline = netio.now() + timeout  # for the whole head, not each read
+        got = 0
+        max_fed = conn.max_head + RECV_SIZE
         while True:
             try:
-                data = ch.recv_after_wait(RECV_SIZE, timeout, "backend response header")
+                data = ch.recv_after_wait(RECV_SIZE, deadline - netio.now(), "backend response header")
             except netio.IOTimeout:
                 raise ProxyError(504, "timeout waiting for the backend's response header") from None
             except OSError as e:
@@ -247,19 +255,28 @@ class Upstream:
                 if retry and not got:
                     raise _Stale()
                 raise ProxyError(503, "the backend closed the connection before responding")
-            got = True
+            got += len(data)
             try:
                 parser.feed_data(data)
             except httptools.HttpParserUpgrade:
                 # TODO(issue: upgrade tunnel): 101 Switching Protocols needs the tunnel.
                 raise ProxyError(503, "backend switched protocols; upgrades are not supported yet") from None
             except httptools.HttpParserError as e:
-                raise ProxyError(503, f"malformed backend response: {e}") from None
+                cause = e.__context__
+                if isinstance(cause, BackendLimit):
+                    raise ProxyError(502, cause.reason) from None
+                if not conn.done:
+                    raise ProxyError(503, f"malformed backend response: {e}") from None
+                # Bytes past the end of the response: never relayed, the connection not reused.
+                conn.keep_alive = False
             if conn.head_done:
                 if conn.status >= 200:
                     return
                 # An interim response whose end has not arrived yet: a 1xx has no body.
                 raise ProxyError(503, "malformed interim response from the backend")
+            if got > max_fed:
+                # httptools gathers a field before calling back: bound what it may gather.
+                raise ProxyError(502, "backend response head too large")
 
 
 
@@ -270,11 +287,14 @@ class UpstreamBody:
     backend keeps the connection; otherwise the connection is closed.
     """
 
-    __slots__ = ("conn", "length")
+    __slots__ = ("conn", "length", "deadline")
 
-    def __init__(self, conn: UpstreamConn) -> None:
+    def __init__(self, conn: UpstreamConn, deadline: float = 0.0) -> None:
         self.conn = conn
         self.length = -1 if conn.chunked or conn.length < 0 else conn.length
+        # Waiting for the backend counts against the response's write deadline (the whole
+        # response, -write-timeout-server); 0: none.
+        self.deadline = deadline
 
     def buffered(self) -> bytes:
         pieces = self.conn.body
@@ -295,7 +315,8 @@ class UpstreamBody:
             if conn.done:
                 return b""
             try:
-                data = conn.ch.recv(RECV_SIZE, FOREVER, "backend body")
+                wait = self.deadline - netio.now() if self.deadline else FOREVER
+                data = conn.ch.recv(RECV_SIZE, wait if wait > 0 else 0.001, "backend body")
             except OSError as e:
                 raise UpstreamBroken(f"reading the backend body: {e.strerror or e}") from None
             if not data:
@@ -307,7 +328,9 @@ class UpstreamBody:
             try:
                 conn.parser.feed_data(data)
             except httptools.HttpParserError as e:
-                raise UpstreamBroken(f"malformed backend body: {e}") from None
+                if not conn.done:
+                    raise UpstreamBroken(f"malformed backend body: {e}") from None
+                conn.keep_alive = False  # bytes past the end of the response: dropped with the connection
         out = b"".join(pieces) if len(pieces) != 1 else pieces[0]
         pieces.clear()
         return out

@@ -20,7 +20,7 @@ class TableHolder:
     __slots__ = ("reader", "generation", "table", "routes", "invalid", "_predicates", "_filters", "_cache",
                  "_on_swap", "_ignore_trailing_slash")
 
-    def __init__(self, reader: Any, on_swap: Callable[[], None] | None = None,
+    def __init__(self, reader: Any, on_swap: Callable[[Any], None] | None = None,
                  ignore_trailing_slash: bool = False, filter_options: Any = None) -> None:
         from skipperd import filters, predicates
         from skipperd.routing.cache import SpecCache
@@ -70,7 +70,7 @@ class TableHolder:
         self.routes = len(routes) - len(invalid)
         self.invalid = len(invalid)
         if self._on_swap is not None:
-            self._on_swap()
+            self._on_swap(table)
         log.info("route table generation %d: %d routes (%d invalid) built in %.0f ms", gen, self.routes,
                  self.invalid, (time.monotonic() - t0) * 1000)
         return True
