@@ -177,7 +177,6 @@ BODY_MATCHER = no_effect("blockContent scans the body as it streams and keeps on
 VALIDATE_QUERY = planned("query validation")
 REFUSE_PAYLOAD = planned("payload refusal")
 RFC_PATH = planned("RFC path patching")
-REVERSE_SOURCE = planned("the last X-Forwarded-For entry as Source's client")
 CONN_AGE = planned("a maximum client connection age")
 DEFAULT_FILTERS = planned("default filters")
 ROUTE_EDITS = planned("route editing")
@@ -305,7 +304,7 @@ class Settings:
                                         section="proxy",
                                         status=no_effect("skipperd always removes hop-by-hop headers (RFC 9110 §7.6.1)"))
     reverse_source_predicate: bool = _setting(False, "Source() takes the last X-Forwarded-For entry instead "
-                                              "of the first.", section="proxy", status=REVERSE_SOURCE)
+                                              "of the first, as SourceFromLast() does.", section="proxy")
     experimental_upgrade: bool = _setting(False, "Proxy protocol upgrades (WebSocket): tunnel both ways "
                                           "after the backend's 101.", section="proxy")
     max_loopbacks: int = _setting(9, "Most loopbacks for one incoming request.", section="proxy",

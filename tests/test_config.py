@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -292,3 +293,13 @@ def test_help_marks_planned_features() -> None:
     assert "[planned: rate limits]" in line
     line = p.stdout.split("\n  -etcd-urls", 1)[1].split("\n", 1)[0]
     assert "[refused: skipperd has no etcd data client]" in line
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_reverse_source_predicate_makes_source_take_the_last_forwarded_address(
+        reverse: bool, skipperd: Callable[..., Skipperd]) -> None:
+    s = skipperd(routes='r: Source("10.0.0.1") -> inlineContent("from 10.0.0.1") -> <shunt>;',
+                 args=["-reverse-source-predicate"] if reverse else [])
+    first = s.request("GET", "/", headers={"X-Forwarded-For": "10.0.0.1, 192.168.1.1"})
+    last = s.request("GET", "/", headers={"X-Forwarded-For": "192.168.1.1, 10.0.0.1"})
+    assert (first[0], last[0]) == ((404, 200) if reverse else (200, 404))

@@ -1,6 +1,6 @@
 """``RouteSupervisor``: poll the sources, publish the table, serve the support listener.
 
-The loop reads like gunicorn's arbiter (../shared/STYLE.md §5): signal handlers only queue the
+The loop reads like gunicorn's arbiter: signal handlers only queue the
 signal and wake the loop through a pipe; the loop dispatches ``handle_<signame>`` and otherwise
 polls the sources every ``TICK`` seconds.
 
@@ -8,7 +8,7 @@ polls the sources every ``TICK`` seconds.
     SIGUSR2                    raise the shutdown flag: Shutdown() turns true, /healthz fails
     SIGHUP                     re-read every source now
 
-Rules that keep a good table (../shared/DESIGN.md invariant 3):
+Rules that keep a good table (docs/architecture.md, invariant 3):
 
 * a source that fails keeps its last good routes; its error is logged once, until it changes;
 * nothing is published before every source has loaded once in this process: a restarted
