@@ -14,7 +14,7 @@ from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
 from skipperd.filters.template import Template
 from skipperd.http.context import FilterContext
-from skipperd.params import NUMBER, STRING, Param
+from skipperd.params import NUMBER, Param, STRING
 
 #: State-bag keys, Skipper's ``loadbalancer.ConsistentHashKey`` and ``...BalanceFactor``.
 KEY = "consistentHashKey"
@@ -35,8 +35,8 @@ class ConsistentHashKey:
 
 class ConsistentHashKeySpec:
     name = names.CONSISTENT_HASH_KEY
-    summary = "sets the key of the consistentHash algorithm; unresolved placeholders keep the client address"
-    params = (Param("key", STRING, 'a template, e.g. "${request.header.Authorization}"'),)
+    summary = "the key consistentHash balances by (a template; the client address by default)"
+    params = (Param("key", STRING, "e.g. \"${request.header.Authorization}\""),)
 
     def create(self, args: tuple[Arg, ...]) -> ConsistentHashKey:
         if len(args) != 1 or not isinstance(args[0], str):
@@ -56,8 +56,8 @@ class ConsistentHashBalanceFactor:
 
 class ConsistentHashBalanceFactorSpec:
     name = names.CONSISTENT_HASH_BALANCE_FACTOR
-    summary = "bounds an endpoint's requests in flight under consistentHash to factor times the average"
-    params = (Param("balanceFactor", NUMBER, "at least 1"),)
+    summary = "bounds an endpoint's load to factor times the average (consistentHash)"
+    params = (Param("factor", NUMBER, "at least 1"),)
 
     def create(self, args: tuple[Arg, ...]) -> ConsistentHashBalanceFactor:
         if len(args) != 1 or isinstance(args[0], str):

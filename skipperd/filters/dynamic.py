@@ -18,7 +18,7 @@ from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
 from skipperd.http.context import FilterContext
-from skipperd.params import STRING, Param
+from skipperd.params import Param, STRING
 
 #: State-bag keys (Skipper's ``filters.DynamicBackendHostKey`` ...).
 HOST_KEY = "backend:dynamic:host"
@@ -107,12 +107,8 @@ class _Spec:
     name = ""
     what = ""
     summary = ""
+    params: tuple[Param, ...] = ()
     cls: type[_Dynamic] = _Dynamic
-
-    @property
-    def params(self) -> tuple[Param, ...]:
-        name = {"URL": "url", "header name": "header"}.get(self.what, self.what)
-        return (Param(name, STRING, f"the {self.what}"),)
 
     def create(self, args: tuple[Arg, ...]) -> _Dynamic:
         if len(args) != 1 or not isinstance(args[0], str):
@@ -122,32 +118,38 @@ class _Spec:
 
 class SetDynamicBackendHostSpec(_Spec):
     name, what, cls = names.SET_DYNAMIC_BACKEND_HOST, "host", SetHost
-    summary = "<dynamic>: the backend host (and the outgoing Host)"
+    summary = "the host of a <dynamic> backend"
+    params = (Param("host", STRING),)
 
 
 class SetDynamicBackendSchemeSpec(_Spec):
     name, what, cls = names.SET_DYNAMIC_BACKEND_SCHEME, "scheme", SetScheme
-    summary = "<dynamic>: the backend scheme, http or https"
+    summary = "the scheme of a <dynamic> backend"
+    params = (Param("scheme", STRING, "http or https"),)
 
 
 class SetDynamicBackendUrlSpec(_Spec):
     name, what, cls = names.SET_DYNAMIC_BACKEND_URL, "URL", SetUrl
-    summary = "<dynamic>: the backend's scheme and host from a URL; wins over host and scheme"
+    summary = "the URL of a <dynamic> backend"
+    params = (Param("url", STRING),)
 
 
 class SetDynamicBackendHostFromHeaderSpec(_Spec):
     name, what, cls = names.SET_DYNAMIC_BACKEND_HOST_FROM_HEADER, "header name", SetHostFromHeader
-    summary = "<dynamic>: the backend host from a request header (the client chooses: SSRF)"
+    summary = "the host of a <dynamic> backend, from a request header"
+    params = (Param("header", STRING),)
 
 
 class SetDynamicBackendSchemeFromHeaderSpec(_Spec):
     name, what, cls = names.SET_DYNAMIC_BACKEND_SCHEME_FROM_HEADER, "header name", SetSchemeFromHeader
-    summary = "<dynamic>: the backend scheme from a request header"
+    summary = "the scheme of a <dynamic> backend, from a request header"
+    params = (Param("header", STRING),)
 
 
 class SetDynamicBackendUrlFromHeaderSpec(_Spec):
     name, what, cls = names.SET_DYNAMIC_BACKEND_URL_FROM_HEADER, "header name", SetUrlFromHeader
-    summary = "<dynamic>: the backend URL from a request header (the client chooses: SSRF)"
+    summary = "the URL of a <dynamic> backend, from a request header"
+    params = (Param("header", STRING),)
 
 
 SPECS = (SetDynamicBackendHostSpec, SetDynamicBackendSchemeSpec, SetDynamicBackendUrlSpec,
