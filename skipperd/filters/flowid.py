@@ -65,9 +65,11 @@ class FlowId:
 
     def request(self, ctx: FilterContext) -> None:
         h = ctx.request.headers
-        if self.reuse and is_valid(h.get(_LOWER)):
-            return
-        h.set_field(_LOWER, HEADER, next_id())
+        current = h.get(_LOWER)
+        if current is None:
+            h.raw().append((_LOWER, HEADER, next_id()))  # absent: no scan to replace
+        elif not (self.reuse and is_valid(current)):
+            h.set_field(_LOWER, HEADER, next_id())
 
 
 class FlowIdSpec(Spec):

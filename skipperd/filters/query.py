@@ -154,7 +154,8 @@ class QueryToHeader:
 
     def request(self, ctx: FilterContext) -> None:
         req = ctx.request
-        if req.headers.get(self.lower) or not req.query:
+        current = req.headers.get(self.lower)
+        if current or not req.query:
             return
         q = req.query
         if "%" in q or "+" in q:
@@ -173,7 +174,11 @@ class QueryToHeader:
         if not v:
             return
         # Undecoded, a request line's query holds no CR, LF or NUL; prefix and suffix were checked.
-        req.headers.set_field(self.lower, self.header, f"{self.prefix}{v}{self.suffix}")
+        value = f"{self.prefix}{v}{self.suffix}"
+        if current is None:
+            req.headers.raw().append((self.lower, self.header, value))  # absent: no scan to replace
+        else:
+            req.headers.set_field(self.lower, self.header, value)
 
 
 class QueryToHeaderSpec(Spec):
