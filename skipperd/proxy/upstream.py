@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import httptools
 
+from skipperd.filters.backend_proxy import BACKEND_IS_PROXY_KEY
 from skipperd.http.body import RequestBody
 from skipperd.http.context import FilterContext
 from skipperd.http.fields import head_is_clean, unsafe_fields
@@ -112,6 +113,10 @@ class Upstream:
         target = quote(req.path, safe=_SAFE_PATH) if req.path_changed else req.raw_path
         if req.query:
             target = f"{target}?{req.query}"
+        bag = ctx.state_bag
+        if bag and BACKEND_IS_PROXY_KEY in bag:
+            # backendIsProxy: the backend is a proxy, asked in absolute form for the client's host.
+            target = f"http://{req.host}{target}"
         parts = [f"{req.method} {target} HTTP/1.1\r\nHost: {host}\r\n"]
         for lower, name, value in req.headers.raw():
             if lower in _REQUEST_SKIP:
