@@ -141,6 +141,8 @@ COMMENT = "comment"
 ANNOTATE = "annotate"
 ORIGIN_MARKER = "originMarker"
 CACHE = "cache"
+AUDIT_LOG = "auditLog"
+UNVERIFIED_AUDIT_LOG = "unverifiedAuditLog"
 
 # Filters: the runtime's (paths and queries, redirects, bodies, shadows, timeouts, shaping, auth)
 SET_PATH = "setPath"

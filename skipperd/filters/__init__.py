@@ -116,7 +116,17 @@ def _runtime(o: FilterOptions) -> list[FilterSpec]:
         shaping.LatencySpec(), shaping.BandwidthSpec(), shaping.ChunksSpec(),
         shaping.BackendLatencySpec(), shaping.BackendBandwidthSpec(), shaping.BackendChunksSpec(),
         webhook.WebhookSpec(o),
-    ]
+    ] + _shadows(o)
+
+
+def _shadows(o: FilterOptions) -> list[FilterSpec]:
+    """The catalogue's shadow filters on the runtime's outbound client and tee."""
+    from skipperd.filters import shadow
+
+    from skipperd.filters import audit
+
+    return [shadow.TeeResponseSpec(o), shadow.TeeDeprecatedSpec(o),
+            audit.AuditLogSpec(o.settings.max_audit_body), audit.UnverifiedAuditLogSpec()]
 
 
 def _catalogue(o: FilterOptions) -> list[FilterSpec]:

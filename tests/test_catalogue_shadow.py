@@ -1,0 +1,89 @@
+"""teeResponse and the deprecated Tee filter through a real proxy: the copies reach a second
+origin, the client's answer is unchanged (tests/catalogue.py)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from catalogue import Bad, Case, Catalogue
+from echo_origin import EchoOrigin
+
+SHADOW = EchoOrigin()
+
+CASES = [
+    Case("tee_response", f'teeResponse("{SHADOW.url}/ignored-path")', path="/x"),
+    Case("tee_deprecated", f'Tee("{SHADOW.url}")', path="/y", method="POST", body=b"copy me"),
+]
+BAD = [Bad("teeResponse()"), Bad('teeResponse("not a url")'), Bad("teeResponse(1)"), Bad('Tee("ftp://x")')]
+
+
+@pytest.fixture(scope="module")
+def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalogue]:
+    with Catalogue(Path(tmp_path_factory.mktemp("shadow")), CASES, BAD) as c:
+        yield c
+    SHADOW.close()
+
+
+def _wait(pred: object, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_tee_response_posts_the_response_body(catalogue: Catalogue) -> None:
+    r = catalogue.run("tee_response")
+    assert r.echo is not None and r.echo["target"] == "/c/tee_response/x"
+    assert _wait(lambda: any(q["method"] == "POST" and q["target"] == "/" for q in SHADOW.requests))
+    posted = next(q for q in SHADOW.requests if q["method"] == "POST" and q["target"] == "/")
+    assert posted["body"] == r.body, "the shadow gets the response body the client got"
+
+
+def test_deprecated_tee_is_tee(catalogue: Catalogue) -> None:
+    r = catalogue.run("tee_deprecated")
+    assert r.echo is not None and r.echo["body"] == "copy me"
+    assert _wait(lambda: any(q["target"] == "/c/tee_deprecated/y" and q["body"] == b"copy me"
+                             for q in SHADOW.requests))
+
+
+def test_bad_arguments(catalogue: Catalogue) -> None:
+    invalid = catalogue.invalid()
+    for i, b in enumerate(BAD):
+        assert f"bad_{i}" in invalid, b.expr
+
+
+def test_unverified_audit_log_and_audit_log(tmp_path: Path) -> None:
+    import base64
+    import json as _json
+
+    from catalogue import request
+
+    def bearer(claims: dict[str, object]) -> str:
+        p = base64.urlsafe_b64encode(_json.dumps(claims).encode()).rstrip(b"=").decode()
+        return f"Bearer h.{p}.s"
+
+    cases = [
+        Case("ual_sub", "unverifiedAuditLog()", headers=[("Authorization", bearer({"sub": "user-1@x"}))],
+             origin={"X-Unverified-Audit": ["user-1@x"]}),
+        Case("ual_azp", 'unverifiedAuditLog("azp")', headers=[("Authorization", bearer({"sub": "s", "azp": "app"}))],
+             origin={"X-Unverified-Audit": ["app"]}),
+        Case("ual_invalid", "unverifiedAuditLog()", headers=[("Authorization", bearer({"sub": "a b"}))],
+             origin={"X-Unverified-Audit": ["<invalid-sub>"]}),
+        Case("ual_none", "unverifiedAuditLog()", origin={"X-Unverified-Audit": None}),
+        Case("audit", "auditLog()", method="POST", body=b"audited body"),
+    ]
+    with Catalogue(tmp_path, cases, [Bad("auditLog(1)"), Bad("unverifiedAuditLog(1)")],
+                   args=["-max-audit-body=7"]) as c:
+        for case in cases:
+            c.run(case.id)
+        assert len(c.invalid()) == 2
+        line = c.skipperd.wait_for(lambda: next((ln for ln in c.skipperd.log().splitlines()
+                                                 if ln.startswith('{"method": "POST"')), None))
+        assert _json.loads(line) == {"method": "POST", "path": "/c/audit", "status": 200, "requestBody": "audited"}
+        del request
