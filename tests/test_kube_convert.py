@@ -347,3 +347,49 @@ def test_annotation_flags_and_their_errors() -> None:
     ]:
         with pytest.raises(ConfigError, match=text):
             KubeOptions.from_settings(bad)
+
+
+# --- Go's url.Parse, as RouteGroup validation and the external-name allow list see addresses ------
+
+@pytest.mark.parametrize("raw, scheme, host, hostname, path, query", [
+    ("http://example.com", "http", "example.com", "example.com", "", ""),
+    ("HTTPS://user:pw@example.com:8443/a?b=c#f", "https", "example.com:8443", "example.com", "/a", "b=c"),
+    ("http://[::1]:80", "http", "[::1]:80", "::1", "", ""),
+    ("mailto:someone", "mailto", "", "", "", ""),
+    ("example.com/foo", "", "", "", "example.com/foo", ""),
+    ("http://user@", "http", "", "", "", ""),
+])
+def test_go_url_parse(raw: str, scheme: str, host: str, hostname: str, path: str, query: str) -> None:
+    from skipperd.dataclients.kubernetes import gourl
+
+    u = gourl.parse(raw)
+    assert (u.scheme, u.host, u.hostname, u.path, u.raw_query) == (scheme, host, hostname, path, query)
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("http://example.com:abc", 'parse "http://example.com:abc": invalid port ":abc" after host'),
+    ("http://a b.com", 'parse "http://a b.com": invalid character " " in host name'),
+    ("http://example.com/%zz", 'parse "http://example.com/%zz": invalid URL escape "%zz"'),
+    (":foo", 'parse ":foo": missing protocol scheme'),
+    ("1a:b", 'parse "1a:b": first path segment in URL cannot contain colon'),
+    ("http://x\n", 'parse "http://x\\n": net/url: invalid control character in URL'),
+    ("http://[::1", 'parse "http://[::1": missing \']\' in host'),
+])
+def test_go_url_parse_errors(raw: str, message: str) -> None:
+    from skipperd.dataclients.kubernetes import gourl
+
+    with pytest.raises(gourl.URLError) as e:
+        gourl.parse(raw)
+    assert str(e.value) == message
+
+
+def test_network_backend_addresses_in_validation() -> None:
+    def rg(address: str) -> dict[str, Any]:
+        return _rg({"backends": [{"name": "n", "type": "network", "address": address}],
+                    "defaultBackends": [{"backendName": "n"}]})
+
+    assert validate_routegroup(parse_routegroup(rg("https://api.example.com:8443"))) is None
+    assert validate_routegroup(parse_routegroup(rg("http://user@"))) == \
+        'backend address "http://user@" does not match scheme://host format'
+    assert validate_routegroup(parse_routegroup(rg("http://h:x"))) == \
+        'failed to parse backend address "http://h:x": parse "http://h:x": invalid port ":x" after host'
