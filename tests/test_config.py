@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
@@ -112,7 +113,16 @@ def test_skipper_command_lines_start_and_name_what_is_not_built(flags: list[str]
     """skipperd starts with the flags of Skipper's own guides, serves, and its one warning names
     exactly the features not built yet among them (as the declarations say), each with its flags."""
     args = [f for f in flags if not f.startswith("-address=")]
-    with Skipperd(Options(routes='r: * -> inlineContent("up") -> <shunt>', args=args), tmp_path) as s:
+    env: dict[str, str] = {}
+    with contextlib.ExitStack() as stack:
+        if "-kubernetes-in-cluster" in args:  # the cluster it asks for: the fake API server
+            from kubefake import FakeAPI
+
+            api = stack.enter_context(FakeAPI(tmp_path, "", tls=True, token="t"))
+            env = api.in_cluster_env()
+            args.append(f"-kubernetes-service-account-dir={api.serviceaccount}")
+        s = stack.enter_context(Skipperd(Options(routes='r: * -> inlineContent("up") -> <shunt>', args=args,
+                                                 env=env), tmp_path))
         status, _, body = s.request("GET", "/")
         assert (status, body) == (200, b"up")
         log = s.log()

@@ -474,14 +474,34 @@ def _absolute_form(m: _Message) -> None:
     at = authority.rfind(b"@")
     if at >= 0:
         authority = authority[at + 1:]
-    if not authority or b" " in authority:
-        raise _Limit(400, "invalid request target: no host")
+    if not _valid_authority(authority):
+        raise _Limit(400, "invalid request target: bad host")
     target = rest[end:]
     if target[:1] != b"/":
         target = b"/" + target
     m.url = target
     m.host = authority.decode("latin-1")
     m.has_host = True
+
+
+def _valid_authority(authority: bytes) -> bool:
+    """``host[:port]`` (RFC 3986 §3.2.2: reg-name, IPv4 or a bracketed IPv6), the port digits."""
+    if authority[:1] == b"[":
+        end = authority.find(b"]")
+        if end < 2 or not all(c in _IPV6 for c in authority[1:end]):
+            return False
+        rest = authority[end + 1:]
+    else:
+        colon = authority.rfind(b":")
+        host = authority if colon < 0 else authority[:colon]
+        rest = b"" if colon < 0 else authority[colon:]
+        if not host or not all(c in _REG_NAME for c in host):
+            return False
+    return not rest or (rest[:1] == b":" and rest[1:].isdigit() and len(rest) <= 6) or rest == b":"
+
+
+_IPV6 = frozenset(b"0123456789abcdefABCDEF:.")
+_REG_NAME = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=%")
 
 
 def _normalize_host(host: str) -> str:
