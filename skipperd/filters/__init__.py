@@ -71,8 +71,8 @@ Built-in filters (Skipper semantics, docs/reference/filters.md upstream):
 from __future__ import annotations
 
 from skipperd.filters import (
-    cache, content, cookies, cors, diag, dynamic, flowid, header_codec, header_mod, header_ops, jitter, meta, query,
-    redirect, rfc, static, xforward,
+    backend_proxy, cache, content, cookies, cors, diag, dynamic, flowid, header_codec, header_mod, header_ops, hosts,
+    jitter, meta, query, redirect, rfc, static, xforward,
 )
 from skipperd.filters.base import FilterSpec
 from skipperd.filters.consistenthash import ConsistentHashBalanceFactorSpec, ConsistentHashKeySpec
@@ -96,7 +96,27 @@ def make_registry(options: FilterOptions | None = None) -> Registry[FilterSpec]:
     ]
     specs += _catalogue(o)
     specs += [spec() for spec in dynamic.SPECS]
+    specs += _runtime(o)
     return Registry(specs)
+
+
+def _runtime(o: FilterOptions) -> list[FilterSpec]:
+    """The filters that prove the runtime: paths, bodies, shadows, timeouts, shaping, webhook."""
+    from skipperd.filters import compression, fadein, paths, sed, shaping, tee, teeloop, timeouts, webhook
+
+    endpoints = o.endpoints if o.endpoints is not None else fadein.EndpointRegistry(o.clock)
+    return [
+        fadein.FadeInSpec(endpoints, o.random), fadein.EndpointCreatedSpec(endpoints),
+        paths.SetPathSpec(), paths.ModPathSpec(), paths.SetQuerySpec(), paths.DropQuerySpec(),
+        paths.RedirectToSpec(), paths.RedirectToLowerSpec(),
+        compression.CompressSpec(), compression.DecompressSpec(),
+        sed.SedSpec(), sed.SedDelimSpec(), sed.SedRequestSpec(), sed.SedRequestDelimSpec(),
+        tee.TeeSpec(o), tee.TeeNfSpec(o), teeloop.TeeLoopbackSpec(o),
+        timeouts.BackendTimeoutSpec(), timeouts.ReadTimeoutSpec(), timeouts.WriteTimeoutSpec(),
+        shaping.LatencySpec(), shaping.BandwidthSpec(), shaping.ChunksSpec(),
+        shaping.BackendLatencySpec(), shaping.BackendBandwidthSpec(), shaping.BackendChunksSpec(),
+        webhook.WebhookSpec(o),
+    ]
 
 
 def _catalogue(o: FilterOptions) -> list[FilterSpec]:
@@ -127,7 +147,7 @@ def _catalogue(o: FilterOptions) -> list[FilterSpec]:
         content.WrapContentSpec(), content.WrapContentHexSpec(), content.InlineContentIfStatusSpec(),
         content.HealthCheckSpec(), content.BlockContentSpec(), content.BlockContentHexSpec(),
         diag.TarpitSpec(), diag.AbsorbSpec(), diag.AbsorbSilentSpec(), diag.LogHeaderSpec(), diag.LogBodySpec(),
-        static.StaticSpec(),
+        static.StaticSpec(), hosts.PreserveHostSpec(), backend_proxy.BackendIsProxySpec(),
         # One store per registry, so per worker: every cache() of the worker's routes shares it.
         cache.CacheSpec(cache.LRUStore(o.settings.response_cache_max_memory_bytes), o.clock),
     ]
