@@ -87,3 +87,17 @@ def test_unverified_audit_log_and_audit_log(tmp_path: Path) -> None:
                                                  if ln.startswith('{"method": "POST"')), None))
         assert _json.loads(line) == {"method": "POST", "path": "/c/audit", "status": 200, "requestBody": "audited"}
         del request
+
+
+def test_loopback_if_status(tmp_path: Path) -> None:
+    page = 'loopback_404: Path("/loopback-404") -> inlineContent("The page you are looking for is not available!") -> <shunt>;\n'
+    cases = [
+        Case("lb", 'loopbackIfStatus(404, "/loopback-404")', headers=[("X-Respond-Status", "404")], extra_routes=page,
+             body_is=b"The page you are looking for is not available!"),
+        Case("lb_other", 'loopbackIfStatus(404, "/loopback-404")', check=lambda r: r.echo is not None),
+        Case("lb_loop", 'loopbackIfStatus(200, "/c/lb_loop")', status=500),
+    ]
+    with Catalogue(tmp_path, cases, [Bad("loopbackIfStatus(404)"), Bad('loopbackIfStatus(700, "/x")')]) as c:
+        for case in cases:
+            c.run(case.id)
+        assert len(c.invalid()) == 2

@@ -123,10 +123,11 @@ def _shadows(o: FilterOptions) -> list[FilterSpec]:
     """The catalogue's shadow filters on the runtime's outbound client and tee."""
     from skipperd.filters import shadow
 
-    from skipperd.filters import audit
+    from skipperd.filters import audit, loopback
 
     return [shadow.TeeResponseSpec(o), shadow.TeeDeprecatedSpec(o),
-            audit.AuditLogSpec(o.settings.max_audit_body), audit.UnverifiedAuditLogSpec()]
+            audit.AuditLogSpec(o.settings.max_audit_body), audit.UnverifiedAuditLogSpec(),
+            loopback.LoopbackIfStatusSpec()]
 
 
 def _catalogue(o: FilterOptions) -> list[FilterSpec]:

@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 
 from skipperd.eskip.route import BackendType
 from skipperd.filters.fadein import KEY as FADE_IN_KEY
+from skipperd.filters.loopback import LOOPBACK_PATH_KEY
 from skipperd.http.context import FilterContext
 from skipperd.http.response import Response
 from skipperd.proxy import netio
@@ -151,6 +152,16 @@ class Proxy:
                 if resp.stream is not None and final.stream is not resp.stream:
                     resp.stream.close()  # a filter replaced the proxied response
                 resp = final
+            bag = ctx.state_bag
+            if bag and LOOPBACK_PATH_KEY in bag:
+                # loopbackIfStatus: the request, with a new path, is routed again and that
+                # answer replaces this one (Skipper's LoopbackWithResponse).
+                if loops >= self.cfg.max_loopbacks:
+                    raise ProxyError(500, f"max loopbacks reached after route {route.id}")
+                if resp.stream is not None:
+                    resp.stream.close()
+                req.set_path(str(bag[LOOPBACK_PATH_KEY]))
+                return self._route(ex, table, loops + 1)
         if ctx.write_timeout:
             ex.write_deadline = netio.now() + ctx.write_timeout  # writeTimeout: from now, as Skipper
         return resp
