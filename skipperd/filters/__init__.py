@@ -22,25 +22,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from skipperd.filters.accesslog import DisableAccessLogSpec, EnableAccessLogSpec, MaskAccessLogQuerySpec
+from skipperd.filters.audit import AuditLogSpec, UnverifiedAuditLogSpec
 from skipperd.filters.base import FilterSpec
 from skipperd.filters.headers import SetRequestHeaderSpec, SetResponseHeaderSpec
 from skipperd.filters.inline import InlineContentSpec
 from skipperd.filters.status import StatusSpec
+from skipperd.metrics import NULL, Metrics
 from skipperd.registry import Registry
 
 
 @dataclass(frozen=True, slots=True)
 class FilterOptions:
-    """What built-in filters may need from the process; nothing yet."""
+    """What built-in filters may need from the process.
+
+    ``metrics``: the process's metrics (``skipperd.metrics.Metrics``); a filter's own keys go
+    under ``<filter>.custom.<key>`` (``skipperd.metrics.custom_key``). ``max_audit_body``:
+    ``-max-audit-body`` for ``auditLog``.
+    """
+
+    metrics: Metrics = NULL
+    max_audit_body: int = 1024
 
 
 def make_registry(options: FilterOptions | None = None) -> Registry[FilterSpec]:
     """A fresh registry with every built-in filter spec."""
+    o = options if options is not None else FilterOptions()
     specs: list[FilterSpec] = [
         StatusSpec(),
         InlineContentSpec(),
         SetRequestHeaderSpec(),
         SetResponseHeaderSpec(),
+        DisableAccessLogSpec(),
+        EnableAccessLogSpec(),
+        MaskAccessLogQuerySpec(),
+        AuditLogSpec(o.max_audit_body),
+        UnverifiedAuditLogSpec(),
     ]
     return Registry(specs)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from skipperd.http.request import Request
 from skipperd.proxy.netio import Channel
@@ -38,7 +38,8 @@ class BodySource(Protocol):
 
 class Exchange:
     __slots__ = ("request", "client", "body", "head", "http10", "keep_alive", "conn_opts",
-                 "status", "sent", "route_id", "head_sent")
+                 "status", "sent", "route_id", "head_sent", "state_bag", "t_lookup", "t_backend",
+                 "backend_status", "backend_host")
 
     def __init__(self, request: Request, client: Channel, body: BodySource | None, keep_alive: bool,
                  http10: bool = False, conn_opts: frozenset[str] | None = None) -> None:
@@ -53,3 +54,9 @@ class Exchange:
         self.sent = 0                   # response body bytes sent
         self.route_id = ""
         self.head_sent = False
+        # For the access log and metrics (skipperd.metrics.request), noted by the proxy:
+        self.state_bag: dict[str, Any] | None = None  # the filters' state bag of the matched route
+        self.t_lookup = -1.0            # seconds of the route lookup; -1: none was made
+        self.t_backend = 0.0            # seconds from sending to the backend to its response head
+        self.backend_status = 0         # the backend's status; 0: no backend response
+        self.backend_host = ""          # the endpoint that answered, host:port

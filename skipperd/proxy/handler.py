@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+from time import perf_counter
 from typing import Any, Callable, Sequence
 
 from skipperd.eskip.route import BackendType
@@ -83,12 +84,18 @@ class Proxy:
 
     def _route(self, ex: Exchange, table: Any, loops: int) -> Response:
         req = ex.request
-        m = table.match(req) if table is not None else None
+        if table is not None:
+            t0 = perf_counter()
+            m = table.match(req)
+            ex.t_lookup = perf_counter() - t0
+        else:
+            m = None
         if m is None:
             raise self._not_found
         route, params = m
         ex.route_id = route.id
         ctx = FilterContext(req, params, route.id)
+        ex.state_bag = ctx.state_bag
         rfs = route.request_filters
         i = 0
         for f in rfs:
@@ -108,9 +115,20 @@ class Proxy:
                 up = self.upstream
                 ep = up.endpoints.get(backend.endpoints[0].key) or up.endpoint(backend.endpoints[0].key)
                 host = ctx.outgoing_host or (req.host if self.cfg.preserve_host and req.host else ep[1])
-                resp = up.forward(ex, ctx, ep[0], host)
+                t0 = perf_counter()
+                try:
+                    resp = up.forward(ex, ctx, ep[0], host)
+                finally:
+                    ex.t_backend += perf_counter() - t0
+                ex.backend_status = resp.status
+                ex.backend_host = ep[1]
             elif t is _LB:
-                resp = self._forward_lb(ex, ctx, backend)
+                t0 = perf_counter()
+                try:
+                    resp = self._forward_lb(ex, ctx, backend)
+                finally:
+                    ex.t_backend += perf_counter() - t0
+                ex.backend_status = resp.status
             elif t is _SHUNT:
                 resp = ctx.response or Response(404)
             elif t is _LOOPBACK:
@@ -153,6 +171,7 @@ class Proxy:
             selector = self._selectors[backend.key] = make_selector(backend.algorithm, len(endpoints))
         i = selector.pick(endpoints)
         pool, host = self.upstream.endpoint(endpoints[i].key)
+        ex.backend_host = host
         try:
             return self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
         except ConnectError:
@@ -161,6 +180,7 @@ class Proxy:
             if len(endpoints) < 2 or ex.body is not None:
                 raise
         pool, host = self.upstream.endpoint(endpoints[(i + 1) % len(endpoints)].key)
+        ex.backend_host = host
         return self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
 
     def _log_error(self, ex: Exchange, status: int, reason: str) -> None:

@@ -1,0 +1,128 @@
+"""Audit logging: ``auditLog()`` and ``unverifiedAuditLog([key...])`` (Skipper's filters/log).
+
+``auditLog()`` writes one JSON document per response of its route to standard error, as
+Skipper does: ``{"method", "path", "status", "authStatus"?, "requestBody"?}``. The request body
+is included up to ``-max-audit-body`` bytes (0: never; -1: all) when the route's request body is
+available to filters (``FilterContext.request_body``); the user or the reject reason come from
+the state bag keys that authentication filters set.
+
+``unverifiedAuditLog()`` reads the claims of a bearer JWT without verifying it and adds
+``X-Unverified-Audit`` with the first of the given claims (``sub`` by default) that is a string,
+or ``<invalid-sub>`` when that value has characters outside ``[a-zA-Z0-9_/:?=&%@.#-]``; the
+access log shows it in its last field.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+from typing import Any
+
+from skipperd import names
+from skipperd.eskip.route import Arg
+from skipperd.errors import InvalidArguments
+from skipperd.http.context import FilterContext
+
+AUTH_USER_KEY = "auth-user"
+AUTH_REJECT_REASON_KEY = "auth-reject-reason"
+UNVERIFIED_AUDIT_HEADER = "X-Unverified-Audit"
+_VALID_SUB = re.compile(r"[a-zA-Z0-9_/:?=&%@.#-]*")
+_INVALID_SUB = "<invalid-sub>"
+
+
+def _write_stderr(data: bytes) -> None:
+    try:
+        os.write(2, data)
+    except OSError:
+        pass
+
+
+class AuditLogFilter:
+    __slots__ = ("max_body", "write")
+
+    def __init__(self, max_body: int, write: Any = _write_stderr) -> None:
+        self.max_body = max_body
+        self.write = write
+
+    def response(self, ctx: FilterContext) -> None:
+        req = ctx.request
+        doc: dict[str, Any] = {"method": req.method, "path": req.path,
+                               "status": ctx.response.status if ctx.response is not None else 0}
+        bag = ctx.state_bag
+        user = bag.get(AUTH_USER_KEY) or ""
+        reason = bag.get(AUTH_REJECT_REASON_KEY) or ""
+        if user or reason:
+            status: dict[str, Any] = {}
+            if user:
+                status["user"] = user
+            status["rejected"] = bool(reason)
+            if reason:
+                status["reason"] = reason
+            doc["authStatus"] = status
+        body = getattr(ctx, "audit_body", None)
+        if self.max_body != 0 and body:
+            data = body if self.max_body < 0 else body[:self.max_body]
+            doc["requestBody"] = data.decode("utf-8", "replace")
+        self.write((json.dumps(doc, separators=(",", ":")) + "\n").encode())
+
+
+class AuditLogSpec:
+    name = names.AUDIT_LOG
+
+    def __init__(self, max_body: int = 1024) -> None:
+        self.max_body = max_body
+
+    def create(self, args: tuple[Arg, ...]) -> AuditLogFilter:
+        if args:
+            raise InvalidArguments(self.name, "expects no arguments")
+        return AuditLogFilter(self.max_body)
+
+
+def jwt_claims(token: str) -> dict[str, Any] | None:
+    """The claims of a compact JWT, unverified; None when it is not one."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    seg = parts[1]
+    try:
+        raw = base64.urlsafe_b64decode(seg + "=" * (-len(seg) % 4))
+        claims = json.loads(raw)
+    except (binascii.Error, ValueError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+class UnverifiedAuditLogFilter:
+    __slots__ = ("keys",)
+
+    def __init__(self, keys: tuple[str, ...]) -> None:
+        self.keys = keys
+
+    def request(self, ctx: FilterContext) -> None:
+        h = ctx.request.headers
+        auth = h.get("Authorization")
+        if not auth or not auth.startswith("Bearer "):
+            return
+        claims = jwt_claims(auth[7:])
+        if claims is None:
+            return
+        for k in self.keys:
+            v = claims.get(k)
+            if isinstance(v, str):
+                h.add(UNVERIFIED_AUDIT_HEADER, v if _VALID_SUB.fullmatch(v) else _INVALID_SUB)
+                return
+
+
+class UnverifiedAuditLogSpec:
+    name = names.UNVERIFIED_AUDIT_LOG
+
+    def create(self, args: tuple[Arg, ...]) -> UnverifiedAuditLogFilter:
+        keys = []
+        for a in args:
+            if not isinstance(a, str):
+                raise InvalidArguments(self.name, f"expects claim names (strings), got {a!r}")
+            keys.append(a)
+        return UnverifiedAuditLogFilter(tuple(keys) or ("sub",))
