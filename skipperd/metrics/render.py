@@ -8,7 +8,7 @@ Prometheus: Skipper's metric families (``skipper_route_lookup_duration_seconds``
 histogram buckets of ``-histogram-metric-buckets`` (Prometheus' defaults otherwise), which the
 stored bounds contain exactly. Codahale: Skipper's keys under ``-metrics-prefix``; timers in
 nanoseconds with count, min, max, mean, median and the 75/95/99/99.9th percentiles, estimated
-within a bucket of the stored histogram (a factor of √2 at worst). With
+within a bucket of the stored histogram (a factor of √2 at worst; min and max too). With
 ``-metrics-exp-decay-sample`` the percentiles, mean and extremes come from the last
 ``DECAY_WINDOW`` seconds (the window over which Skipper's exponentially decaying sample keeps
 nearly all its weight) instead of all time.
@@ -34,7 +34,7 @@ DECAY_WINDOW = 300.0
 class Merged:
     counters: dict[str, int] = field(default_factory=dict)
     gauges: dict[str, float] = field(default_factory=dict)
-    histograms: dict[str, list[int]] = field(default_factory=dict)  # buckets..., sum, max, min
+    histograms: dict[str, list[float]] = field(default_factory=dict)  # bucket counts..., sum (s)
 
 
 def _alive(pid: int) -> bool:
@@ -51,7 +51,6 @@ def _alive(pid: int) -> bool:
 
 def merge(views: Iterable[Any], nbounds: int) -> Merged:
     m = Merged()
-    smax, smin = nbounds + 2, nbounds + 3
     for v in views:
         for k, n in v.counters.items():
             m.counters[k] = m.counters.get(k, 0) + n
@@ -65,8 +64,6 @@ def merge(views: Iterable[Any], nbounds: int) -> Merged:
                 continue
             for i in range(nbounds + 2):
                 cur[i] += h[i]
-            cur[smax] = max(cur[smax], h[smax])
-            cur[smin] = min(cur[smin], h[smin])
     return m
 
 
@@ -144,7 +141,7 @@ def prometheus_text(m: Merged, bounds_ns: Sequence[int], prom_buckets: Sequence[
         names, values = list(lv[:half]), list(lv[half:])
         base = "skipper_" + f.prometheus
         out = fam(base, "histogram", f.help)
-        cum = 0
+        cum = 0.0
         pos = 0
         for b, i in zip(buckets, prom_idx):
             if i < 0:
@@ -152,10 +149,10 @@ def prometheus_text(m: Merged, bounds_ns: Sequence[int], prom_buckets: Sequence[
             while pos <= i:
                 cum += h[pos]
                 pos += 1
-            out.append(f"{base}_bucket{labels(names + ['le'], values + [_num(b)])} {cum}")
-        count = sum(h[:nb + 1])
+            out.append(f"{base}_bucket{labels(names + ['le'], values + [_num(b)])} {int(cum)}")
+        count = int(sum(h[:nb + 1]))
         out.append(f"{base}_bucket{labels(names + ['le'], values + ['+Inf'])} {count}")
-        out.append(f"{base}_sum{labels(names, values)} {_num(h[nb + 1] / 1e9)}")
+        out.append(f"{base}_sum{labels(names, values)} {_num(float(h[nb + 1]))}")
         out.append(f"{base}_count{labels(names, values)} {count}")
     text = []
     for name, (typ, help, lines) in families.items():
@@ -167,12 +164,13 @@ def prometheus_text(m: Merged, bounds_ns: Sequence[int], prom_buckets: Sequence[
 
 # --- codahale JSON -----------------------------------------------------------------------------------
 
-def _percentile(h: Sequence[int], bounds_ns: Sequence[int], count: int, q: float, lo: int, hi: int) -> float:
-    """The q-quantile, interpolated within its bucket and clamped to [min, max]."""
+def _percentile(h: Sequence[float], bounds_ns: Sequence[int], count: float, q: float, lo: float,
+                hi: float) -> float:
+    """The q-quantile in nanoseconds, interpolated within its bucket, within [lo, hi]."""
     if count <= 0:
         return 0.0
     rank = q * count
-    cum = 0
+    cum = 0.0
     nb = len(bounds_ns)
     for i in range(nb + 1):
         c = h[i]
@@ -185,14 +183,21 @@ def _percentile(h: Sequence[int], bounds_ns: Sequence[int], count: int, q: float
     return float(hi)
 
 
-def timer_values(h: Sequence[int], bounds_ns: Sequence[int], started: float, now: float) -> dict[str, Any]:
+def timer_values(h: Sequence[float], bounds_ns: Sequence[int], started: float, now: float) -> dict[str, Any]:
+    """A codahale timer in nanoseconds. The extremes are those the buckets allow: the lower
+    bound of the first bucket used and the upper bound of the last one (or the mean times two
+    past the last bound)."""
     nb = len(bounds_ns)
-    count = sum(h[:nb + 1])
-    total, hi, lo = h[nb + 1], h[nb + 2], h[nb + 3]
-    if count == 0:
-        hi = lo = 0
-    mean = total / count if count else 0.0
-    out: dict[str, Any] = {
+    count = int(sum(h[:nb + 1]))
+    total_ns = float(h[nb + 1]) * 1e9
+    mean = total_ns / count if count else 0.0
+    used = [i for i in range(nb + 1) if h[i]]
+    if used:
+        lo = float(bounds_ns[used[0] - 1]) if used[0] > 0 else 0.0
+        hi = float(bounds_ns[used[-1]]) if used[-1] < nb else max(float(bounds_ns[-1]), 2 * mean)
+    else:
+        lo = hi = 0.0
+    return {
         "count": count, "min": lo, "max": hi, "mean": mean,
         "median": _percentile(h, bounds_ns, count, 0.5, lo, hi),
         "75%": _percentile(h, bounds_ns, count, 0.75, lo, hi),
@@ -201,7 +206,6 @@ def timer_values(h: Sequence[int], bounds_ns: Sequence[int], started: float, now
         "99.9%": _percentile(h, bounds_ns, count, 0.999, lo, hi),
         "mean.rate": count / (now - started) if now > started else 0.0,
     }
-    return out
 
 
 def codahale_json(m: Merged, bounds_ns: Sequence[int], prefix: str, started: float,
@@ -236,23 +240,10 @@ def codahale_json(m: Merged, bounds_ns: Sequence[int], prefix: str, started: flo
     return (json.dumps(doc, sort_keys=True) + "\n").encode()
 
 
-def subtract(now: Merged, before: Merged, bounds_ns: Sequence[int]) -> Merged:
-    """The histogram counts added between two merges (for the decay window). The window's
-    extremes are those its buckets allow, within the all-time ones."""
-    nb = len(bounds_ns)
+def subtract(now: Merged, before: Merged, nbounds: int) -> Merged:
+    """The histogram counts added between two merges (for the decay window)."""
     out = Merged()
     for k, h in now.histograms.items():
         b = before.histograms.get(k)
-        if b is None:
-            out.histograms[k] = list(h)
-            continue
-        d = [max(0, h[i] - b[i]) for i in range(nb + 2)]
-        used = [i for i in range(nb + 1) if d[i]]
-        if used:
-            lo = bounds_ns[used[0] - 1] if used[0] > 0 else 0
-            hi = bounds_ns[used[-1]] if used[-1] < nb else h[nb + 2]
-            d += [min(hi, h[nb + 2]), max(lo, h[nb + 3])]
-        else:
-            d += [0, 0]
-        out.histograms[k] = d
+        out.histograms[k] = list(h) if b is None else [max(0.0, h[i] - b[i]) for i in range(nbounds + 2)]
     return out

@@ -30,8 +30,8 @@ published entries on ``attach``, never trusted from a word).
 
 Counters never go back: the arbiter gives a restarted worker the slot of the one that died,
 and ``attach`` continues from the values in it. A SIGKILL loses at most the one increment in
-flight. A histogram is ``len(bounds) + 1`` bucket words (the last one is +Inf), then the sum,
-the maximum and the minimum in nanoseconds. A gauge is a float64 in its word.
+flight. A histogram is ``len(bounds) + 1`` bucket words (the last one is +Inf), then the sum
+of the observations in seconds as a float64. A gauge is a float64 in its word.
 
 The bucket bounds are fixed for the life of the segment (the start settings): all slots and the
 reader agree on them.
@@ -65,7 +65,6 @@ COUNTER, GAUGE, HISTOGRAM = 0, 1, 2
 # Slot header words.
 W_MAGIC, W_PID, W_STARTED, W_GENERATION, W_REQUESTS, W_CONNS, W_NKEYS, W_BOOTS, W_DROPPED = range(9)
 _SLOT_MAGIC = int.from_bytes(b"SKPDSLT1", "little")
-_MIN_INIT = (1 << 64) - 1
 
 _HEAD = struct.Struct("=8sIIII")  # magic, version, slots, slot size, bound count
 _ENTRY = struct.Struct("=IIB")
@@ -84,7 +83,7 @@ def segment_name(instance: str) -> str:
 
 
 def histogram_words(nbounds: int) -> int:
-    return nbounds + 4  # buckets incl. +Inf, sum, max, min
+    return nbounds + 2  # buckets incl. +Inf, then the sum
 
 
 def create(instance: str, slots: int, bounds_ns: list[int]) -> None:
@@ -201,8 +200,6 @@ class Slot:
         first = self._next_word
         for i in range(first, first + size):
             w[i] = 0
-        if kind == HISTOGRAM:
-            w[first + size - 1] = _MIN_INIT
         _ENTRY.pack_into(self.mm, self._next_name, len(raw), first, kind)
         self.mm[self._next_name + _ENTRY.size:self._next_name + entry] = raw
         self._next_name += entry
@@ -256,7 +253,7 @@ class SlotView:
     dropped: int
     counters: dict[str, int]
     gauges: dict[str, float]
-    histograms: dict[str, tuple[int, ...]]  # buckets..., sum_ns, max_ns, min_ns
+    histograms: dict[str, tuple[float, ...]]  # bucket counts..., sum in seconds
 
 
 class Reader:
@@ -281,8 +278,8 @@ class Reader:
             mm = self.mm
             counters: dict[str, int] = {}
             gauges: dict[str, float] = {}
-            hists: dict[str, tuple[int, ...]] = {}
-            hist = struct.Struct(f"={hw}Q")
+            hists: dict[str, tuple[float, ...]] = {}
+            hist = struct.Struct(f"={hw - 1}Qd")
             for name, kind, first in _entries(mm, head[W_NKEYS], base):
                 off = base + first * 8
                 if kind == COUNTER:

@@ -301,7 +301,7 @@ class Support:
             while len(snaps) > 1 and now - snaps[1][0] >= DECAY_WINDOW:
                 snaps.pop(0)
             base = snaps[0][1]
-        return subtract(merged, base, bounds)
+        return subtract(merged, base, len(bounds))
 
 
 def _reason_key(reason: str) -> str:

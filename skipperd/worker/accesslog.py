@@ -41,6 +41,7 @@ MAX_PENDING = 1024
 PIPE_BUF = 4096
 AUDIT_HEADER = "X-Unverified-Audit"
 
+_FIELDS = {"referer": 0, "user-agent": 1, "x-flow-id": 2, "x-unverified-audit": 3, "x-forwarded-for": 4}
 _MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -70,25 +71,22 @@ def _json_str(s: str) -> str:
     return json.dumps(s)
 
 
-def _remote_host(ex: Any) -> str:
-    """Skipper's remoteHost: X-Forwarded-For's addresses when present, else the peer."""
-    xff = ex.request.headers.get("X-Forwarded-For")
-    if xff:
-        import ipaddress
+def _remote_host(xff: str) -> str:
+    """Skipper's remoteHost when X-Forwarded-For is present: its addresses that parse."""
+    import ipaddress
 
-        got = []
-        for part in xff.split(", "):
-            p = part.strip()
-            if p.startswith("[") and "]" in p:
-                p = p[1:p.index("]")]
-            elif p.count(":") == 1:
-                p = p.split(":")[0]
-            try:
-                got.append(str(ipaddress.ip_address(p)))
-            except ValueError:
-                continue
-        return ", ".join(got)
-    return ex.request.remote_addr or ""
+    got = []
+    for part in xff.split(", "):
+        p = part.strip()
+        if p.startswith("[") and "]" in p:
+            p = p[1:p.index("]")]
+        elif p.count(":") == 1:
+            p = p.split(":")[0]
+        try:
+            got.append(str(ipaddress.ip_address(p)))
+        except ValueError:
+            continue
+    return ", ".join(got)
 
 
 def _mask_query(uri: str, masked: Any) -> str:
@@ -146,10 +144,16 @@ class AccessLog:
                 return
         elif not should_log(ex.status, ctl):
             return
-        now = time.time()
-        stamp, iso = self._timestamps(now - elapsed)
+        stamp, iso = self._timestamps(time.time() - elapsed)
         r = ex.request
-        h = r.headers
+        # One pass over the fields for the five the line shows (the first of each, as Go's Get).
+        vals = ["", "", "", "", ""]
+        for lower, _, v in r.headers.raw():
+            i = _FIELDS.get(lower)
+            if i is not None and not vals[i]:
+                vals[i] = v
+        ref, ua, flow, audit, xff = vals
+        remote = _remote_host(xff) if xff else r.remote_addr
         uri = target.decode("latin-1")
         if self.strip_query:
             q = uri.find("?")
@@ -161,20 +165,24 @@ class AccessLog:
             if masked and "?" in uri:
                 uri = _mask_query(uri, masked)
         user = (bag.get(AUTH_USER_KEY) if bag else None) or ""
+        host = r.host
+        method = r.method
         ms = int(elapsed * 1000)
         if self.json:
             line = ('{"audit":%s,"auth-user":%s,"duration":%d,"flow-id":%s,"host":%s,"level":"info",'
                     '"method":%s,"msg":"","proto":%s,"referer":%s,"requested-host":%s,"response-size":%d,'
                     '"status":%d,"time":"%s","timestamp":"%s","uri":%s,"user-agent":%s}\n') % (
-                _json_str(h.get(AUDIT_HEADER) or ""), _json_str(user), ms, _json_str(h.get("X-Flow-Id") or ""),
-                _json_str(_remote_host(ex)), _json_str(r.method), _json_str("HTTP/" + r.version),
-                _json_str(h.get("Referer") or ""), _json_str(r.host or ""), ex.sent, ex.status, iso, stamp,
-                _json_str(uri), _json_str(h.get("User-Agent") or ""))
+                _json_str(audit), _json_str(user), ms, _json_str(flow), _json_str(remote), _json_str(method),
+                _json_str("HTTP/" + r.version), _json_str(ref), _json_str(host), ex.sent, ex.status, iso, stamp,
+                _json_str(uri), _json_str(ua))
         else:
-            line = (f'{escape(_remote_host(ex))} - {escape(user)} [{stamp}] "{escape(r.method)} {escape(uri)} '
-                    f'HTTP/{r.version}" {ex.status} {ex.sent} "{escape(h.get("Referer") or "")}" '
-                    f'"{escape(h.get("User-Agent") or "")}" {ms} {escape(r.host or "")} '
-                    f'{escape(h.get("X-Flow-Id") or "")} {escape(h.get(AUDIT_HEADER) or "")}\n')
+            # Everything the client controls, checked at once; escaped field by field only when needed.
+            told = uri + ua + ref + host + flow + audit + user + method + remote
+            if not (told.isascii() and told.isprintable() and '"' not in told and "\\" not in told):
+                uri, ua, ref, host, flow, audit, user, method, remote = (
+                    escape(x) for x in (uri, ua, ref, host, flow, audit, user, method, remote))
+            line = (f'{remote or "-"} - {user or "-"} [{stamp}] "{method} {uri} HTTP/{r.version}" {ex.status} '
+                    f'{ex.sent} "{ref or "-"}" "{ua or "-"}" {ms} {host or "-"} {flow or "-"} {audit or "-"}\n')
         p = self.pending
         p.append(line)
         if len(p) >= MAX_PENDING:
