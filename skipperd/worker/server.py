@@ -65,6 +65,7 @@ class Server:
     # --- start -----------------------------------------------------------------------------------
 
     def start(self, socks: Iterable[_socket.socket]) -> None:
+        self.note_generation()
         netio.bind_hub()
         netio.start_watchdog()
         for sock in socks:
@@ -155,11 +156,15 @@ class Server:
                 self.tables.current()
             except Exception:
                 log.exception("route table check failed")
-            if self.collector is not None and self.collector.slot is not None:
-                self.collector.slot.words[W_GENERATION] = self.tables.generation
+            self.note_generation()
             if time.monotonic() >= next_pool_sweep:
                 next_pool_sweep = time.monotonic() + period
                 self.proxy.pools.close_expired()
+
+    def note_generation(self) -> None:
+        """The generation this worker serves, for the status page."""
+        if self.collector is not None and self.collector.slot is not None:
+            self.collector.slot.words[W_GENERATION] = self.tables.generation
 
     # --- stop ------------------------------------------------------------------------------------
 
