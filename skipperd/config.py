@@ -55,6 +55,17 @@ def _positive(v: Any) -> str | None:
     return None if v > 0 else "must be greater than 0"
 
 
+def _forward_url(v: Any) -> str | None:
+    from skipperd.routing.route import parse_endpoint
+
+    try:
+        if v:
+            parse_endpoint(v)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
 def _non_negative(v: Any) -> str | None:
     return None if v >= 0 else "must not be negative"
 
@@ -145,8 +156,9 @@ class Settings:
                                            section="routes", status=_planned("default filters"))
     default_filters_dir: str = _setting("", "Directory of per-service default filters.", section="routes",
                                         kind="path", status=K8S)
-    forward_backend_url: str = _setting("", "Target URL of the <forward> backend.", section="routes",
-                                        status=_planned("<forward> backend"))
+    forward_backend_url: str = _setting("", "Target URL of the <forward> backend (http(s)://host[:port]); "
+                                        "routes with <forward> send there and run no filters.",
+                                        section="routes", check=_forward_url)
     default_http_status: int = _setting(404, "Status returned when no route matches.", section="routes")
 
     # --- proxy --------------------------------------------------------------------------------
@@ -197,8 +209,8 @@ class Settings:
                                         status=_noop("skipperd always removes hop-by-hop headers (RFC 9110 §7.6.1)"))
     reverse_source_predicate: bool = _setting(False, "Source() takes the last X-Forwarded-For entry instead "
                                               "of the first.", section="proxy")
-    experimental_upgrade: bool = _setting(False, "Proxy protocol upgrades (WebSocket).", section="proxy",
-                                          status=_planned("upgrade tunnel"))
+    experimental_upgrade: bool = _setting(False, "Proxy protocol upgrades (WebSocket): tunnel both ways "
+                                          "after the backend's 101.", section="proxy")
     max_loopbacks: int = _setting(9, "Most loopbacks for one incoming request.", section="proxy",
                                   check=_non_negative)
 

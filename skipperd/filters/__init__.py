@@ -24,7 +24,9 @@ from dataclasses import dataclass
 
 from skipperd.filters.accesslog import DisableAccessLogSpec, EnableAccessLogSpec, MaskAccessLogQuerySpec
 from skipperd.filters.audit import AuditLogSpec, UnverifiedAuditLogSpec
+from skipperd.filters import dynamic
 from skipperd.filters.base import FilterSpec
+from skipperd.filters.consistenthash import ConsistentHashBalanceFactorSpec, ConsistentHashKeySpec
 from skipperd.filters.headers import SetRequestHeaderSpec, SetResponseHeaderSpec
 from skipperd.filters.inline import InlineContentSpec
 from skipperd.filters.status import StatusSpec
@@ -58,7 +60,10 @@ def make_registry(options: FilterOptions | None = None) -> Registry[FilterSpec]:
         MaskAccessLogQuerySpec(),
         AuditLogSpec(o.max_audit_body),
         UnverifiedAuditLogSpec(),
+        ConsistentHashKeySpec(),
+        ConsistentHashBalanceFactorSpec(),
     ]
+    specs += [spec() for spec in dynamic.SPECS]
     return Registry(specs)
 
 

@@ -12,16 +12,17 @@ from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
 from skipperd.filters.template import Template, has_placeholders
 from skipperd.http.context import FilterContext
+from skipperd.http.fields import unsafe_value
 
 
 def _name_value(spec_name: str, args: tuple[Arg, ...]) -> tuple[str, str]:
     if len(args) != 2 or not isinstance(args[0], str) or not isinstance(args[1], str):
         raise InvalidArguments(spec_name, "expects a header name and a value, as strings")
     name, value = args[0], args[1]
-    if not name or any(c in name for c in " \t\r\n:"):
+    if not name or any(c in name for c in " \t\r\n\x00:"):
         raise InvalidArguments(spec_name, f"invalid header name {name!r}")
-    if "\r" in value or "\n" in value:
-        raise InvalidArguments(spec_name, "a header value cannot contain a line break")
+    if unsafe_value(value):
+        raise InvalidArguments(spec_name, "a header value cannot contain CR, LF or NUL")
     return name, value
 
 

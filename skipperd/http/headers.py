@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from skipperd.http.fields import safe_items, unsafe_fields
+
 
 class Headers:
     __slots__ = ("_items",)
@@ -58,6 +60,13 @@ class Headers:
     def remove(self, name: str) -> None:
         key = name.lower()
         self._items = [t for t in self._items if t[0] != key]
+
+    def drop_unsendable(self) -> list[str]:
+        """Remove the fields whose name or value carries CR, LF or NUL; their names."""
+        bad = unsafe_fields(self._items)
+        if bad:
+            self._items = safe_items(self._items)
+        return bad
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):

@@ -28,7 +28,7 @@ from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.http.request import Request
 from skipperd.predicates import args as A
-from skipperd.predicates.regexp import compile_re2
+from skipperd.regexp import Regexp, compile_re2
 
 _SUFFIX = "[.]?(:[0-9]+)?"
 _LABELS = re.compile(r"(?:[A-Za-z0-9_-]|\[\.\])+")
@@ -72,7 +72,7 @@ def literal_host(rx: str) -> str | None:
 class HostPredicate:
     __slots__ = ("source", "index_hosts", "index_exact", "_rx", "_equals")
 
-    def __init__(self, source: str, rx: re.Pattern[str] | None, hosts: tuple[str, ...],
+    def __init__(self, source: str, rx: Regexp | None, hosts: tuple[str, ...],
                  equals: str | None = None) -> None:
         self.source = source
         self._rx = rx
@@ -91,7 +91,7 @@ class HostPredicate:
         if rx is None:
             # Index form: valid by construction; compiled only when something asks outside the index.
             rx = self._rx = compile_re2(names.HOST, self.source)
-        return rx.search(request.host) is not None
+        return rx.matches(request.host)
 
 
 class HostSpec:

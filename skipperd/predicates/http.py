@@ -8,14 +8,13 @@ match; regexps search (unanchored) like Go's ``MatchString``.
 
 from __future__ import annotations
 
-import re
 
 from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
 from skipperd.http.request import Request
 from skipperd.predicates import args as A
-from skipperd.predicates.regexp import compile_re2
+from skipperd.regexp import Regexp, compile_re2
 
 STANDARD_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT", "OPTIONS", "TRACE"))
 
@@ -93,14 +92,14 @@ class HeaderSpec:
 class HeaderRegexpPredicate:
     __slots__ = ("header", "rx")
 
-    def __init__(self, header: str, rx: re.Pattern[str]) -> None:
+    def __init__(self, header: str, rx: Regexp) -> None:
         self.header = header
         self.rx = rx
 
     def match(self, request: Request) -> bool:
-        search = self.rx.search
+        matches = self.rx.matches
         for v in request.headers.get_all(self.header):
-            if search(v) is not None:
+            if matches(v):
                 return True
         return False
 
@@ -117,13 +116,13 @@ class HeaderRegexpSpec:
 class CookiePredicate:
     __slots__ = ("cookie", "rx")
 
-    def __init__(self, cookie: str, rx: re.Pattern[str]) -> None:
+    def __init__(self, cookie: str, rx: Regexp) -> None:
         self.cookie = cookie
         self.rx = rx
 
     def match(self, request: Request) -> bool:
         value = request.cookie(self.cookie)
-        return value is not None and self.rx.search(value) is not None
+        return value is not None and self.rx.matches(value)
 
 
 class CookieSpec:
@@ -140,7 +139,7 @@ class QueryParamPredicate:
 
     __slots__ = ("param", "rx")
 
-    def __init__(self, param: str, rx: re.Pattern[str] | None) -> None:
+    def __init__(self, param: str, rx: Regexp | None) -> None:
         self.param = param
         self.rx = rx
 
@@ -152,7 +151,7 @@ class QueryParamPredicate:
         if rx is None:
             return True
         for v in values:
-            if rx.search(v) is not None:
+            if rx.matches(v):
                 return True
         return False
 

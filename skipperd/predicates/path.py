@@ -24,7 +24,7 @@ from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
 from skipperd.http.request import Request
 from skipperd.predicates import args as A
-from skipperd.predicates.regexp import compile_re2
+from skipperd.regexp import Regexp, compile_re2
 
 
 def clean_path(p: str) -> str:
@@ -143,11 +143,11 @@ class PathRegexpPredicate:
 
     __slots__ = ("rx",)
 
-    def __init__(self, rx: re.Pattern[str]) -> None:
+    def __init__(self, rx: Regexp) -> None:
         self.rx = rx
 
     def match(self, request: Request) -> bool:
-        return self.rx.search(clean_path(request.path)) is not None
+        return self.rx.matches(clean_path(request.path))
 
 
 class PathRegexpSpec:

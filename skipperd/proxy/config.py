@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from skipperd import config
 from skipperd.config import Settings
 from skipperd.proxy.forwarded import Forwarded
+from skipperd.proxy.target import Target, forward_endpoint
 
 #: Waits that Skipper does not bound (a backend's body after its head) still need a deadline.
 FOREVER = 1e9
@@ -27,6 +28,10 @@ class ProxyConfig:
     read_timeout: float = 300.0          # client body, between two reads
     write_timeout: float = 60.0          # client, per write
     forwarded: Forwarded | None = None
+    insecure: bool = False               # https backends: no certificate verification
+    tls_timeout: float = 60.0            # https backends: handshake deadline
+    forward: Target | None = None        # -forward-backend-url, parsed
+    upgrade: bool = False                # -experimental-upgrade
 
     @classmethod
     def from_settings(cls, s: Settings) -> "ProxyConfig":
@@ -45,4 +50,8 @@ class ProxyConfig:
             read_timeout=s.read_timeout_server,
             write_timeout=s.write_timeout_server,
             forwarded=Forwarded.create(s.forwarded_headers, s.forwarded_headers_exclude_cidrs, port),
+            insecure=s.insecure,
+            tls_timeout=s.tls_timeout_backend,
+            forward=forward_endpoint(s.forward_backend_url),
+            upgrade=s.experimental_upgrade,
         )

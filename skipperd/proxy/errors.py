@@ -1,13 +1,20 @@
 """Backend failures and the status codes Skipper answers them with.
 
-==========================================  ======
-no route matched                            ``-default-http-status`` (404)
-connection refused, unreachable, DNS error  502
-connect timeout, response header timeout    504
-reset, closed early, malformed response     503
-loopbacks past ``-max-loopbacks``           500
-https backend (not built yet)               502
-==========================================  ======
+=============================================  ======
+no route matched                               ``-default-http-status`` (404)
+connection refused, unreachable, DNS error     502
+TLS handshake failed (certificate refused)     502
+connect timeout, TLS handshake timeout,        504
+response header timeout
+reset, closed early, malformed response        503
+loopbacks past ``-max-loopbacks``              500
+``<dynamic>`` without a host or with a scheme  500
+other than http(s); ``<forward>`` without
+``-forward-backend-url``
+=============================================  ======
+
+On a load-balanced backend, a connect or TLS handshake failure is retried once on another
+endpoint before it is answered.
 """
 
 from __future__ import annotations

@@ -25,10 +25,11 @@ from skipperd.http.response import Response
 from skipperd.proxy.config import ProxyConfig
 from skipperd.proxy.errors import ConnectError, ProxyError, RequestBodyError
 from skipperd.proxy.exchange import Exchange
-from skipperd.proxy.lb import Random, RoundRobin, make_selector
+from skipperd.proxy.lb import Selector, make_selector
 from skipperd.proxy.pool import Pools
 from skipperd.proxy.respond import SERVER, error_response, send_local
 from skipperd.proxy.upstream import Upstream
+from skipperd.proxy import target
 
 log = logging.getLogger("skipperd.proxy")
 
@@ -36,6 +37,8 @@ _NETWORK = BackendType.NETWORK
 _LB = BackendType.LB
 _SHUNT = BackendType.SHUNT
 _LOOPBACK = BackendType.LOOPBACK
+_DYNAMIC = BackendType.DYNAMIC
+_FORWARD = BackendType.FORWARD
 _SERVER_ITEM = ("server", "Server", SERVER)
 
 
@@ -52,7 +55,7 @@ class Proxy:
         self.upstream = Upstream(cfg, self.pools)
         self.stopping = False  # graceful stop: responses say Connection: close
         # LB state per backend (BackendKey: equal for routes with the same endpoints), per worker.
-        self._selectors: dict[Any, RoundRobin | Random] = {}
+        self._selectors: dict[Any, Selector] = {}
         self._not_found = _NotFound(cfg.default_status, "route not found")
 
     def table_changed(self) -> None:
@@ -135,8 +138,18 @@ class Proxy:
                 if loops >= self.cfg.max_loopbacks:
                     raise ProxyError(500, f"max loopbacks reached after route {route.id}")
                 resp = self._route(ex, table, loops + 1)
+            elif t is _DYNAMIC:
+                key, authority = target.dynamic(ctx.state_bag, req.host)
+                resp = self.upstream.forward(ex, ctx, self.upstream.endpoint(key)[0],
+                                             self._outgoing_host(ctx, authority))
+            elif t is _FORWARD:
+                fw = self.cfg.forward
+                if fw is None:
+                    raise ProxyError(500, f"route {route.id}: <forward> backend without -forward-backend-url")
+                resp = self.upstream.forward(ex, ctx, self.upstream.endpoint(fw[0])[0],
+                                             self._outgoing_host(ctx, fw[1]))
             else:
-                raise ProxyError(500, f"route {route.id}: {t.value} backends are not supported yet")
+                raise ProxyError(500, f"route {route.id}: {t.value} backends are not supported")
         stream = resp.stream
         if stream is not None:
             if not stream.has_server:
@@ -168,20 +181,29 @@ class Proxy:
             raise ProxyError(502, "no endpoints")
         selector = self._selectors.get(backend.key)
         if selector is None:
-            selector = self._selectors[backend.key] = make_selector(backend.algorithm, len(endpoints))
-        i = selector.pick(endpoints)
-        pool, host = self.upstream.endpoint(endpoints[i].key)
-        ex.backend_host = host
+            selector = self._selectors[backend.key] = make_selector(backend.algorithm, endpoints)
+        i = selector.pick(endpoints, ctx)
+        inflight = selector.inflight
+        inflight[i] += 1
         try:
+            pool, host = self.upstream.endpoint(endpoints[i].key)
+            ex.backend_host = host
             return self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
         except ConnectError:
-            # As Skipper: a dial error on an LB backend is retried on another endpoint when
-            # there is no body that may have been consumed.
-            if len(endpoints) < 2 or ex.body is not None:
+            # As Skipper: a dial error (TCP or TLS) on an LB backend is retried once on another
+            # endpoint. Nothing of the request was sent or read yet, its body included.
+            if len(endpoints) < 2:
                 raise
-        pool, host = self.upstream.endpoint(endpoints[(i + 1) % len(endpoints)].key)
-        ex.backend_host = host
-        return self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
+        finally:
+            inflight[i] -= 1
+        i = (i + 1) % len(endpoints)
+        inflight[i] += 1
+        try:
+            pool, host = self.upstream.endpoint(endpoints[i].key)
+            ex.backend_host = host
+            return self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
+        finally:
+            inflight[i] -= 1
 
     def _log_error(self, ex: Exchange, status: int, reason: str) -> None:
         # Backend failures are errors (as in Skipper); a client's own mistakes are not.

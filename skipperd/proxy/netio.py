@@ -20,12 +20,18 @@ on a clock that the timer refreshes on every tick, so they are precise to one ti
 
 Writes use a plain ``send()`` loop: the first ``send`` usually takes everything, and a write
 watcher is started only when the socket buffer is full.
+
+TLS (https backends) is a ``TLSChannel``: the same socket, watchers and deadlines, with an
+``ssl.SSLObject`` over two memory BIOs in between (the socket stays ours, non-blocking, on the
+hub: no gevent SSL socket, no extra greenlet). Ciphertext is read and written with the same
+``recv``/``send`` loops as plain channels; plain channels pay nothing for it.
 """
 
 from __future__ import annotations
 
 import errno
 import socket as _pysocket  # gevent-patched: used only for name resolution
+import ssl
 import time
 from typing import Any
 
@@ -267,6 +273,102 @@ class Channel:
         self.close()
 
 
+class TLSChannel(Channel):
+    """A client-side TLS connection over a non-blocking socket (SNI and verification as the
+    ``ssl.SSLContext`` says). ``handshake`` must run before any ``recv`` or ``send_all``."""
+
+    __slots__ = ("tls", "incoming", "outgoing", "keeper")
+
+    def __init__(self, sock: _socket.socket, context: ssl.SSLContext, server_hostname: str,
+                 keeper: Any = None) -> None:
+        super().__init__(sock)
+        self.incoming = ssl.MemoryBIO()
+        self.outgoing = ssl.MemoryBIO()
+        # ``keeper.tls_session`` (a pool) holds the session that new connections resume; this
+        # connection stores its own there once it has read data, when TLS 1.3 tickets arrived.
+        self.keeper = keeper
+        session = keeper.tls_session if keeper is not None else None
+        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_side=False,
+                                    server_hostname=server_hostname, session=session)
+
+    def _flush(self, timeout: float, what: str) -> None:
+        out = self.outgoing
+        if out.pending:
+            Channel.send_all(self, out.read(), timeout, what)
+
+    def _fill(self, timeout: float, what: str) -> bool:
+        """Feed ciphertext from the socket to the TLS object; False at the peer's end of stream."""
+        data = Channel.recv(self, 65536, timeout, what)
+        if not data:
+            self.incoming.write_eof()
+            return False
+        self.incoming.write(data)
+        return True
+
+    def handshake(self, timeout: float) -> None:
+        """Raises ``IOTimeout`` when it takes longer than ``timeout`` in all."""
+        tls = self.tls
+        end = _now + timeout
+        while True:
+            left = max(end - _now, 0.001)
+            try:
+                tls.do_handshake()
+                self._flush(left, "TLS handshake")
+                return
+            except ssl.SSLWantReadError:
+                self._flush(left, "TLS handshake")
+                if not self._fill(left, "TLS handshake"):
+                    raise ConnectionResetError(errno.ECONNRESET, "connection closed during the TLS handshake") from None
+
+    def _keep_session(self) -> None:
+        keeper = self.keeper
+        self.keeper = None
+        tls = self.tls
+        session = tls.session
+        # TLS 1.3 sessions resume by the ticket the server sends after the handshake.
+        if session is not None and (session.has_ticket or tls.version() != "TLSv1.3"):
+            keeper.tls_session = session
+
+    def recv(self, size: int, timeout: float, what: str = "read") -> bytes:
+        tls = self.tls
+        while True:
+            try:
+                data = tls.read(size)
+                if self.keeper is not None:
+                    self._keep_session()
+                return data
+            except ssl.SSLWantReadError:
+                pass
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                return b""  # close_notify, or a close without it (Go accepts both at a message end)
+            self._flush(timeout, what)  # a key update or a session ticket may want an answer
+            if not self._fill(timeout, what):
+                try:
+                    return tls.read(size)
+                except (ssl.SSLZeroReturnError, ssl.SSLEOFError, ssl.SSLWantReadError):
+                    return b""
+
+    def recv_next(self, size: int, timeout: float, what: str = "read") -> bytes:
+        return self.recv(size, timeout, what)
+
+    def recv_after_wait(self, size: int, timeout: float, what: str = "read") -> bytes:
+        return self.recv(size, timeout, what)
+
+    def send_all(self, data: bytes | bytearray | memoryview, timeout: float, what: str = "write") -> None:
+        tls = self.tls
+        view = memoryview(data)
+        while view:
+            try:
+                n = tls.write(view)
+            except ssl.SSLWantReadError:
+                self._flush(timeout, what)
+                if not self._fill(timeout, what):
+                    raise BrokenPipeError(errno.EPIPE, "the peer closed the TLS connection") from None
+                continue
+            view = view[n:]
+            self._flush(timeout, what)
+
+
 def _is_ip(host: str) -> int:
     for family in (_socket.AF_INET, _socket.AF_INET6):
         try:
@@ -287,10 +389,15 @@ def _keepalive(sock: _socket.socket, period: float) -> None:
         sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_KEEPINTVL, secs)
 
 
-def connect(host: str, port: int, timeout: float, keepalive: float = 0.0) -> Channel:
-    """A connected ``Channel``. Raises ``IOTimeout`` or ``OSError`` (``gaierror`` for names).
+def connect(host: str, port: int, timeout: float, keepalive: float = 0.0,
+            tls: ssl.SSLContext | None = None, tls_timeout: float = 0.0,
+            session_keeper: Any = None) -> Channel:
+    """A connected ``Channel``. Raises ``IOTimeout`` or ``OSError`` (``gaierror`` for names,
+    ``ssl.SSLError`` for a failed handshake).
 
-    ``keepalive`` is the TCP keep-alive period (Go's dialer ``KeepAlive``, 0 for none)."""
+    ``keepalive`` is the TCP keep-alive period (Go's dialer ``KeepAlive``, 0 for none). With
+    ``tls``, a ``TLSChannel`` whose handshake (SNI ``host``) completed within ``tls_timeout``,
+    resuming the session of ``session_keeper.tls_session`` (see ``TLSChannel``)."""
     family = _is_ip(host)
     if family:
         addrs: list[tuple[int, Any]] = [(family, (host, port))]
@@ -305,7 +412,7 @@ def connect(host: str, port: int, timeout: float, keepalive: float = 0.0) -> Cha
             _keepalive(sock, keepalive)
         except OSError:
             pass
-        ch = Channel(sock)
+        ch = Channel(sock) if tls is None else TLSChannel(sock, tls, host, session_keeper)
         try:
             err = sock.connect_ex(addr)
             if err == errno.EINPROGRESS:
@@ -313,11 +420,13 @@ def connect(host: str, port: int, timeout: float, keepalive: float = 0.0) -> Cha
                 err = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR)
             if err:
                 raise OSError(err, f"connect to {host}:{port}: {errno.errorcode.get(err, err)}")
+            if isinstance(ch, TLSChannel):
+                ch.handshake(tls_timeout)
             return ch
         except BaseException as e:
             ch.close()
             last = e
-            if not isinstance(e, OSError) or isinstance(e, IOTimeout):
+            if not isinstance(e, OSError) or isinstance(e, ssl.SSLError):
                 raise
     assert last is not None
     raise last

@@ -13,6 +13,7 @@ created once and reused for every response on the connection.
 
 from __future__ import annotations
 
+import ssl
 from typing import NamedTuple
 
 import httptools
@@ -116,13 +117,14 @@ _PLAIN_CONNECTION = frozenset({"keep-alive", "close"})
 
 
 class Pool:
-    __slots__ = ("key", "idle", "max_idle", "idle_timeout")
+    __slots__ = ("key", "idle", "max_idle", "idle_timeout", "tls_session")
 
     def __init__(self, key: PoolKey, max_idle: int, idle_timeout: float) -> None:
         self.key = key
         self.idle: list[UpstreamConn] = []
         self.max_idle = max_idle
         self.idle_timeout = idle_timeout
+        self.tls_session: ssl.SSLSession | None = None  # https: resumed by new connections
 
     def get(self) -> UpstreamConn | None:
         idle = self.idle

@@ -7,16 +7,20 @@ Hop-by-hop fields of the response are dropped here; framing fields (``Content-Le
 
 from __future__ import annotations
 
+import logging
 import time
 from email.utils import formatdate
 from http import HTTPStatus
 
+from skipperd.http.fields import head_is_clean
 from skipperd.http.headers import Headers
 from skipperd.http.response import Response
 from skipperd.proxy.errors import ClientGone
 from skipperd.proxy.exchange import Exchange
 from skipperd.proxy.hop import HOP_BY_HOP
 from skipperd.proxy.netio import IOTimeout
+
+log = logging.getLogger("skipperd.proxy")
 
 SERVER = "Skipper"  # Skipper's branding when the backend sent no Server field
 
@@ -83,6 +87,15 @@ def send(ex: Exchange, data: bytes, timeout: float) -> None:
         raise ClientGone(str(e)) from None
 
 
+def drop_unsafe_fields(ex: Exchange, headers: Headers) -> None:
+    """Remove response fields that carry CR, LF or NUL (``skipperd.http.fields``), logged."""
+    bad = headers.drop_unsendable()
+    if not bad:
+        raise RuntimeError("a response head with stray CR, LF or NUL outside its header fields")
+    log.warning("dropped response header fields carrying CR, LF or NUL: %s (route %s)",
+                ", ".join(sorted(set(bad))), ex.route_id or "-")
+
+
 def send_local(ex: Exchange, resp: Response, timeout: float) -> None:
     """A response made by skipperd (shunt, inlineContent, errors): head and body in one write."""
     body = resp.body or b""
@@ -99,9 +112,15 @@ def send_local(ex: Exchange, resp: Response, timeout: float) -> None:
     if ex.head:
         body = b""
     parts.append(date_line())
-    parts.append(connection_line(ex))
+    conn = connection_line(ex)
+    parts.append(conn)
     parts.append("\r\n")
-    head = encode_head("".join(parts))
+    text = "".join(parts)
+    if not head_is_clean(text, len(parts) - (not conn)):
+        drop_unsafe_fields(ex, resp.headers)
+        send_local(ex, resp, timeout)
+        return
+    head = encode_head(text)
     ex.status = status
     ex.head_sent = True
     send(ex, head + body if body else head, timeout)

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import errno
 import socket
+import ssl
 from urllib.parse import quote
 
 import httptools
 
 from skipperd.http.context import FilterContext
+from skipperd.http.fields import head_is_clean, unsafe_fields
 from skipperd.http.headers import Headers
 from skipperd.http.response import Response
 from skipperd.proxy import netio
@@ -29,7 +31,7 @@ from skipperd.proxy.errors import ClientGone, ConnectError, ProxyError, RequestB
 from skipperd.proxy.exchange import BodySource, Exchange
 from skipperd.proxy.hop import HOP_BY_HOP, connection_options
 from skipperd.proxy.pool import Pool, PoolKey, Pools, UpstreamConn
-from skipperd.proxy.respond import STATUS_LINES, date_line, encode_head, send, status_line
+from skipperd.proxy.respond import STATUS_LINES, date_line, drop_unsafe_fields, encode_head, send, status_line
 
 RECV_SIZE = 65536
 _CHUNK_END = b"0\r\n\r\n"
@@ -60,14 +62,27 @@ def host_port(scheme: str, host: str, port: int) -> str:
     return f"{h}:{port}"
 
 
+def tls_context(insecure: bool) -> ssl.SSLContext:
+    """The client context of https backends: the system trust store (``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR`` override it, as for Go), host name verification, HTTP/1.1 by ALPN; with
+    ``-insecure``, no verification at all (Skipper's ``InsecureSkipVerify``)."""
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    if insecure:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
 class Upstream:
-    __slots__ = ("cfg", "pools", "endpoints")
+    __slots__ = ("cfg", "pools", "endpoints", "tls")
 
     def __init__(self, cfg: ProxyConfig, pools: Pools) -> None:
         self.cfg = cfg
         self.pools = pools
         # (scheme, host, port) -> (pool, "host:port" for the Host header)
         self.endpoints: dict[tuple[str, str, int], tuple[Pool, str]] = {}
+        self.tls: ssl.SSLContext | None = None  # made at the first https connection
 
     def endpoint(self, key: tuple[str, str, int]) -> tuple[Pool, str]:
         """The pool of an endpoint ``(scheme, host, port)`` and its Host header value."""
@@ -98,22 +113,40 @@ class Upstream:
         if self.cfg.disable_keepalives:
             parts.append("Connection: close\r\n")
         parts.append("\r\n")
-        return encode_head("".join(parts))
+        text = "".join(parts)
+        if not head_is_clean(text, len(parts) + 1):
+            bad = sorted(set(unsafe_fields(req.headers.raw())))
+            what = f"header {', '.join(bad)}" if bad else "request target or Host"
+            raise ProxyError(400, f"{what} would carry CR, LF or NUL to the backend")
+        return encode_head(text)
 
     def connect(self, pool: Pool) -> UpstreamConn:
         key = pool.key
-        if key.scheme != "http":
-            # TODO(issue: TLS to backends): https endpoints need an SSL channel.
-            raise ConnectError(502, f"{key.scheme} backends are not supported yet: {key.host}:{key.port}")
+        cfg = self.cfg
         try:
-            ch = netio.connect(key.host, key.port, self.cfg.connect_timeout, self.cfg.tcp_keepalive)
-        except netio.IOTimeout:
-            raise ConnectError(504, f"connect to {key.host}:{key.port} timed out") from None
+            if key.scheme == "http":
+                ch = netio.connect(key.host, key.port, cfg.connect_timeout, cfg.tcp_keepalive)
+            else:
+                ch = self._connect_tls(pool)
+        except netio.IOTimeout as t:
+            raise ConnectError(504, f"{t.what} with {key.host}:{key.port} timed out") from None
+        except ssl.SSLError as se:
+            detail = getattr(se, "verify_message", "")  # why a certificate was refused
+            raise ConnectError(502, f"TLS handshake with {key.host}:{key.port}: {se.reason or se}"
+                                    f"{': ' + detail if detail else ''}") from None
         except socket.gaierror as e:
             raise ConnectError(502, f"cannot resolve {key.host}: {e}") from None
         except OSError as e:
             raise ConnectError(502, f"connect to {key.host}:{key.port}: {e.strerror or e}") from None
         return UpstreamConn(ch, pool)
+
+    def _connect_tls(self, pool: Pool) -> netio.Channel:
+        if self.tls is None:
+            self.tls = tls_context(self.cfg.insecure)
+        key = pool.key
+        # New connections resume the pool's TLS session: no full handshake.
+        return netio.connect(key.host, key.port, self.cfg.connect_timeout, self.cfg.tcp_keepalive,
+                             self.tls, self.cfg.tls_timeout, pool)
 
     def forward(self, ex: Exchange, ctx: FilterContext, pool: Pool, host: str) -> Response:
         """Send the request to the pool's endpoint; the response head, its body still to stream."""
@@ -250,6 +283,10 @@ class Upstream:
         else:
             parts.append("\r\n")
         text = "".join(parts)
+        if not head_is_clean(text, len(parts) + (parts[-1] != "\r\n")):
+            drop_unsafe_fields(ex, resp.headers)
+            self._send_response(ex, resp, conn)
+            return
         try:
             head = text.encode("latin-1")
         except UnicodeEncodeError:

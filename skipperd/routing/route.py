@@ -142,6 +142,9 @@ class RuntimeRoute:
         self.definition = definition
         self.predicates = predicates
         self.matchers: tuple[Callable[[Request], bool], ...] = tuple(p.match for p in predicates)
+        if backend.type is BackendType.FORWARD:
+            # Skipper: a <forward> route runs no filters; the proxy it forwards to runs them.
+            filters = ()
         self.filters = filters
         # Only the phases an instance defines are called (skipperd/filters/base.py).
         self.request_filters: tuple[RequestPhase, ...] = tuple(

@@ -1,0 +1,329 @@
+"""Backends beyond a plain http URL, through real skipperd processes and real origins on loopback:
+load-balancing algorithms, the retry on another endpoint, ``<dynamic>``, ``<forward>``, https
+backends and the upgrade tunnel."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+import trustme
+
+from harness import Skipperd, free_port
+from test_proxy_http import READY, Client, Origin, Req, Resp, proxied
+
+Start = Callable[..., Skipperd]
+
+
+def named(name: str, delay: float = 0.0) -> Callable[[Req], Resp]:
+    def handler(r: Req) -> Resp:
+        if delay:
+            time.sleep(delay)
+        return Resp(body=name.encode())
+    return handler
+
+
+@pytest.fixture
+def four() -> Iterator[list[Origin]]:
+    origins = [Origin(named(f"o{i}")) for i in range(4)]
+    yield origins
+    for o in origins:
+        o.close()
+
+
+def lb(algorithm: str, origins: list[Origin], filters: str = "", predicates: str = "*", name: str = "lb") -> str:
+    eps = ", ".join(f'"{o.url}"' for o in origins)
+    return f'{name}: {predicates} -> {filters + " -> " if filters else ""}<{algorithm}, {eps}>;\n'
+
+
+# --- consistentHash ----------------------------------------------------------------------------
+
+def test_consistent_hash_one_key_one_endpoint_and_removal_moves_one_nth(skipperd: Start, four: list[Origin]) -> None:
+    keyed = 'consistentHashKey("${request.header.X-Key}")'
+    s = skipperd(routes=READY + lb("consistentHash", four, keyed), workers=2)
+    keys = [f"user-{i}" for i in range(200)]
+
+    def placement() -> dict[str, bytes]:
+        c = Client(s.port)
+        out = {}
+        for k in keys:
+            a = c.get("/", headers=f"X-Key: {k}\r\n")
+            assert a.status == 200
+            out[k] = a.body
+        return out
+
+    before = placement()
+    assert placement() == before, "one key, one endpoint (whichever worker serves it)"
+    spread = Counter(before.values())
+    assert len(spread) == 4 and min(spread.values()) > 20, spread
+
+    gen = s.generation()
+    s.write_routes(READY + lb("consistentHash", four[:3], keyed))
+    s.wait_for(lambda: s.generation() > gen)
+    time.sleep(0.5)  # workers pick the generation up on their next request
+    after = placement()
+    moved = [k for k in keys if after[k] != before[k]]
+    assert all(before[k] == b"o3" for k in moved), "only the removed endpoint's keys move"
+    assert all(after[k] != b"o3" for k in keys)
+    assert 0.12 < len(moved) / len(keys) < 0.40, len(moved)
+
+
+def test_consistent_hash_default_key_is_the_client_address(skipperd: Start, four: list[Origin]) -> None:
+    s = skipperd(routes=READY + lb("consistentHash", four))
+    c = Client(s.port)
+    assert len({c.get("/").body for _ in range(12)}) == 1, "one client address, one endpoint"
+    # The first X-Forwarded-For address is the client address when present (Skipper's RemoteHost).
+    by_xff = {c.get("/", headers=f"X-Forwarded-For: 10.0.{i}.1, 127.0.0.1\r\n").body for i in range(40)}
+    assert len(by_xff) >= 3
+    # A key template that does not resolve falls back to the default key.
+    s2 = skipperd(routes=READY + lb("consistentHash", four, 'consistentHashKey("${request.header.X-Missing}")'))
+    c2 = Client(s2.port)
+    assert len({c2.get("/").body for _ in range(8)}) == 1
+
+
+def test_consistent_hash_balance_factor_bounds_the_load(skipperd: Start) -> None:
+    slow = [Origin(named(f"s{i}", delay=0.6)) for i in range(2)]
+    try:
+        routes = READY + lb("consistentHash", slow, 'consistentHashKey("hot")', 'Path("/plain")', "plain")
+        routes += lb("consistentHash", slow, 'consistentHashKey("hot") -> consistentHashBalanceFactor(1)',
+                     'Path("/bounded")', "bounded")
+        s = skipperd(routes=routes)
+
+        def burst(path: str) -> set[bytes]:
+            got: list[bytes] = []
+
+            def one() -> None:
+                got.append(Client(s.port).get(path).body)
+            threads = [threading.Thread(target=one) for _ in range(4)]
+            for t in threads:
+                t.start()
+                time.sleep(0.05)
+            for t in threads:
+                t.join()
+            return set(got)
+
+        assert len(burst("/plain")) == 1, "one key, one endpoint, however loaded"
+        assert len(burst("/bounded")) == 2, "past the bound the ring's next endpoint takes the key"
+    finally:
+        for o in slow:
+            o.close()
+
+
+# --- powerOfRandomNChoices ---------------------------------------------------------------------
+
+def test_power_of_random_n_choices_prefers_the_less_busy_endpoint(skipperd: Start) -> None:
+    with Origin(named("slow", delay=0.25)) as a, Origin(named("fast")) as b:
+        s = skipperd(routes=READY + lb("powerOfRandomNChoices", [a, b]))
+        got: list[bytes] = []
+
+        def loop() -> None:
+            c = Client(s.port)
+            for _ in range(15):
+                got.append(c.get("/").body)
+        threads = [threading.Thread(target=loop) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        n = Counter(got)
+        assert n[b"slow"] > 0 and n[b"fast"] > 0
+        # Round robin would give each half; the busy endpoint loses every draw against the idle one.
+        assert n[b"fast"] / len(got) > 0.65, n
+
+
+# --- retry on another endpoint -----------------------------------------------------------------
+
+@pytest.mark.parametrize("algorithm", ["roundRobin", "random", "consistentHash", "powerOfRandomNChoices"])
+def test_connect_failure_is_retried_on_another_endpoint(skipperd: Start, algorithm: str) -> None:
+    with Origin(named("live")) as live:
+        dead = f"http://127.0.0.1:{free_port()}"
+        s = skipperd(routes=READY + f'lb: * -> <{algorithm}, "{dead}", "{live.url}">;\n')
+        c = Client(s.port)
+        for i in range(6):
+            a = c.get(f"/{i}", headers=f"X-Forwarded-For: 10.1.{i}.1\r\n")
+            assert (a.status, a.body) == (200, b"live")
+        # Nothing of a request with a body was sent either: it is retried as well.
+        c.send(b"POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+        assert c.read().status == 200
+        assert live.requests[-1].body == b"hello"
+
+
+def test_retry_is_once(skipperd: Start) -> None:
+    dead = [f"http://127.0.0.1:{free_port()}" for _ in range(3)]
+    s = skipperd(routes=READY + f'lb: * -> <roundRobin, "{dead[0]}", "{dead[1]}", "{dead[2]}">;\n')
+    assert Client(s.port).get("/").status == 502
+
+
+# --- <dynamic> -----------------------------------------------------------------------------------
+
+def test_dynamic_backend_filters(skipperd: Start) -> None:
+    with Origin(named("a")) as a, Origin(named("b")) as b:
+        routes = READY + (
+            f'url: Path("/url") -> setDynamicBackendUrl("{a.url}") -> <dynamic>;\n'
+            f'host: Path("/host") -> setDynamicBackendHost("127.0.0.1:{b.port}") -> <dynamic>;\n'
+            f'both: Path("/both") -> setDynamicBackendHost("127.0.0.1:{b.port}")'
+            f' -> setDynamicBackendUrl("{a.url}") -> <dynamic>;\n'
+            f'scheme: Path("/scheme") -> setDynamicBackendScheme("http") -> <dynamic>;\n'
+            'hdr: Path("/hdr") -> setDynamicBackendUrlFromHeader("X-Url") -> <dynamic>;\n'
+            'hosthdr: Path("/hosthdr") -> setDynamicBackendHostFromHeader("X-Host")'
+            ' -> setDynamicBackendSchemeFromHeader("X-Scheme") -> <dynamic>;\n'
+            'bad: Path("/bad") -> setDynamicBackendScheme("ftp") -> <dynamic>;\n'
+            'bare: Path("/bare") -> <dynamic>;\n')
+        s = skipperd(routes=routes)
+        c = Client(s.port)
+        a1 = c.get("/url?q=1")
+        assert (a1.status, a1.body) == (200, b"a")
+        assert a.requests[-1].target == "/url?q=1"
+        assert a.requests[-1].header("Host") == f"127.0.0.1:{a.port}", "the URL's host is the outgoing host"
+        assert c.get("/host").body == b"b"
+        assert b.requests[-1].header("Host") == f"127.0.0.1:{b.port}"
+        assert c.get("/both").body == b"a", "the URL wins over host and scheme"
+        # Nothing but the scheme: the request's own Host names the target (Skipper).
+        assert c.get("/scheme", host=f"127.0.0.1:{b.port}").body == b"b"
+        assert c.get("/bare", host=f"127.0.0.1:{a.port}").body == b"a"
+        assert a.requests[-1].header("Host") == f"127.0.0.1:{a.port}"
+        assert c.get("/hdr", headers=f"X-Url: {b.url}/ignored-path\r\n").body == b"b"
+        assert b.requests[-1].target == "/hdr"
+        a2 = c.get("/hosthdr", headers=f"X-Host: 127.0.0.1:{a.port}\r\nX-Scheme: http\r\n")
+        assert a2.body == b"a"
+        # A header form without its header leaves the target to the request's Host.
+        assert c.get("/hdr", host=f"127.0.0.1:{b.port}").body == b"b"
+        assert c.get("/bad", host=f"127.0.0.1:{b.port}").status == 500
+        # No target that can be reached: Skipper's dial error answer.
+        assert c.get("/bare", host=f"127.0.0.1:{free_port()}").status == 502
+
+
+def test_dynamic_backend_filter_arguments(skipperd: Start) -> None:
+    s = skipperd(routes=READY + (
+        'ok: Path("/ok") -> setDynamicBackendUrl("http://example.org") -> <dynamic>;\n'
+        'none: Path("/n") -> setDynamicBackendUrl() -> <dynamic>;\n'
+        'num: Path("/m") -> setDynamicBackendHost(3) -> <dynamic>;\n'
+        'two: Path("/t") -> setDynamicBackendSchemeFromHeader("a", "b") -> <dynamic>;\n'
+        'key: Path("/k") -> consistentHashKey() -> <shunt>;\n'
+        'factor: Path("/f") -> consistentHashBalanceFactor(0.5) -> <shunt>;\n'
+        'factorstr: Path("/g") -> consistentHashBalanceFactor("2") -> <shunt>;\n'))
+    _, _, body = s.support("/routes/invalid")
+    text = body.decode()
+    for rid in ("none", "num", "two", "key", "factor", "factorstr"):
+        assert rid in text, (rid, text)
+    assert "ok:" not in text and '"ok"' not in text
+
+
+# --- <forward> -----------------------------------------------------------------------------------
+
+def test_forward_backend(skipperd: Start) -> None:
+    with Origin() as o:
+        routes = READY + 'fw: * -> setRequestHeader("X-Filtered", "1") -> setResponseHeader("X-R", "1") -> <forward>;\n'
+        s = skipperd(routes=routes, args=[f"-forward-backend-url={o.url}"])
+        c = Client(s.port)
+        a = c.get("/bar?q=a", host="incoming.example.org")
+        assert (a.status, a.body) == (200, b"GET /bar?q=a")
+        assert a.header("X-R") is None, "a <forward> route runs no filters"
+        r = o.requests[-1]
+        assert r.header("X-Filtered") is None
+        assert r.header("Host") == f"127.0.0.1:{o.port}"
+        # Without the flag: Skipper's transport has no host to go to.
+        s2 = skipperd(routes=routes)
+        assert Client(s2.port).get("/").status == 500
+
+
+def test_forward_backend_url_is_checked_at_start(skipperd: Start) -> None:
+    with pytest.raises(RuntimeError, match="forward-backend-url"):
+        skipperd(routes=READY, args=["-forward-backend-url=ftp://x"])
+
+
+# --- https backends ------------------------------------------------------------------------------
+
+class TLSFixture:
+    """A CA that the test trusts (written where SSL_CERT_FILE can name it) and a server
+    context whose certificate it signed, recording the SNI names clients sent."""
+
+    def __init__(self, tmp: Path, names: tuple[str, ...] = ("localhost", "127.0.0.1")) -> None:
+        self.ca = trustme.CA()
+        self.ca_file = tmp / "ca.pem"
+        self.ca.cert_pem.write_to_path(str(self.ca_file))
+        self.server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ca.issue_cert(*names).configure_cert(self.server)
+        self.sni: list[str | None] = []
+        self.server.sni_callback = lambda sock, name, ctx: self.sni.append(name)  # type: ignore[assignment,misc]
+
+    @property
+    def trusted(self) -> dict[str, str]:
+        return {"SSL_CERT_FILE": str(self.ca_file)}
+
+
+@pytest.fixture
+def tls(tmp_path: Path) -> TLSFixture:
+    return TLSFixture(tmp_path)
+
+
+def test_https_backend_verified_against_a_trusted_ca(skipperd: Start, tls: TLSFixture) -> None:
+    with Origin(tls=tls.server, host="localhost") as o, Origin(tls=tls.server) as by_ip:
+        s = skipperd(routes=READY + f'name: Path("/n") -> "{o.url}";\nip: Path("/ip") -> "{by_ip.url}";\n',
+                     env=tls.trusted)
+        c = Client(s.port)
+        for i in range(3):
+            a = c.get("/n")
+            assert (a.status, a.body) == (200, b"GET /n")
+        assert o.connections == 1, "kept-alive TLS connections are reused"
+        assert o.requests[-1].header("Host") == f"localhost:{o.port}"
+        assert tls.sni[0] == "localhost", "SNI names the backend's host"
+        assert c.get("/ip").status == 200, "an IP address is verified against the IP SANs"
+
+
+def test_https_backend_large_bodies_both_ways(skipperd: Start, tls: TLSFixture) -> None:
+    big = bytes(range(256)) * 8192  # 2 MB
+
+    def handler(r: Req) -> Resp:
+        return Resp(body=r.body[::-1] if r.method == "POST" else big, framing="chunked")
+
+    with Origin(handler, tls=tls.server, host="localhost") as o:
+        s = skipperd(routes=proxied(o.url), env=tls.trusted)
+        c = Client(s.port)
+        assert c.get("/").body == big
+        c.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (1 << 20) + big[:1 << 20])
+        assert c.read().body == big[:1 << 20][::-1]
+
+
+def test_https_backend_verification_failures_are_502_and_insecure_skips_them(skipperd: Start, tls: TLSFixture,
+                                                                             tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    other = TLSFixture(tmp_path / "other", names=("other.example",))
+    with Origin(tls=tls.server, host="localhost") as o, Origin(tls=other.server, host="localhost") as wrong:
+        routes = READY + f'r: Path("/r") -> "{o.url}";\nwrong: Path("/wrong") -> "{wrong.url}";\n'
+        untrusted = skipperd(routes=routes)  # the system store does not know the test's CA
+        c = Client(untrusted.port)
+        assert c.get("/r").status == 502
+        assert o.requests == []
+        assert "CERTIFICATE_VERIFY_FAILED: unable to get local issuer certificate" in untrusted.log()
+        trusted = skipperd(routes=routes, env=dict(SSL_CERT_FILE=str(other.ca_file)))
+        assert Client(trusted.port).get("/wrong").status == 502, "a certificate for another host name"
+        insecure = skipperd(routes=routes, args=["-insecure"])
+        c = Client(insecure.port)
+        assert c.get("/r").status == 200
+        assert c.get("/wrong").status == 200
+
+
+def test_https_lb_and_a_plain_http_client_of_a_tls_port(skipperd: Start, tls: TLSFixture) -> None:
+    with Origin(named("a"), tls=tls.server, host="localhost") as a, \
+            Origin(named("b"), tls=tls.server, host="localhost") as b, Origin() as plain:
+        s = skipperd(routes=READY + lb("roundRobin", [a, b]) +
+                     f'mismatch: Path("/m") -> "https://127.0.0.1:{plain.port}";\n', env=tls.trusted)
+        c = Client(s.port)
+        assert sorted(c.get("/").body for _ in range(4)) == [b"a", b"a", b"b", b"b"]
+        assert c.get("/m").status == 502, "a plain HTTP server answers no TLS handshake"
+
+
+def test_https_backend_new_connections_resume_the_tls_session(skipperd: Start, tls: TLSFixture) -> None:
+    with Origin(lambda r: Resp(body=b"x"), tls=tls.server, host="localhost") as o:
+        s = skipperd(routes=proxied(o.url), env=tls.trusted, args=["-disable-http-keepalives"])
+        c = Client(s.port)
+        for _ in range(4):
+            assert c.get("/").status == 200
+        assert o.connections == 4
+        assert o.tls_resumed[0] is False and any(o.tls_resumed[1:]), o.tls_resumed
