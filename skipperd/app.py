@@ -125,6 +125,7 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
         if removed:
             self.log.info("removed %d shared-memory segment(s) left by an earlier instance", removed)
         self._log_request_path()
+        self._log_setting_statuses()
         self._create_metrics_segment()
         self._bind_support_listener()
 
@@ -152,6 +153,17 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
                 return i
         self.log.warning("no free metrics slot: this worker's metrics are not counted on /metrics")
         return None
+
+    def _log_setting_statuses(self) -> None:
+        # One warning naming the features not built yet whose flags are set; one line for the
+        # flags that are accepted without effect.
+        settings = self.app.settings
+        warning = config.planned_warning(settings)
+        if warning:
+            self.log.warning("%s", warning)
+        ignored = config.no_effect_in_use(settings)
+        if ignored:
+            self.log.info("accepted without effect: %s", "; ".join(ignored))
 
     def _log_request_path(self) -> None:
         from skipperd import compiled

@@ -38,6 +38,13 @@ def _registry_validator() -> Callable[[list[Route]], list[str]]:
     return validate
 
 
+def version_text() -> str:
+    """``skipperd -version``: the release and which request path this installation runs."""
+    from skipperd import compiled
+
+    return f"skipperd {__version__} (request path {compiled.status()})\n"
+
+
 def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
     if argv and argv[0] == "eskip":
         return _eskip(argv[1:], out, err)
@@ -45,23 +52,24 @@ def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr
         from skipperd import conformance
 
         return conformance.main(list(argv[1:]))
+    if argv and argv[0] in ("filters", "predicates"):
+        from skipperd.commands import reference
+
+        return reference.main(argv[0], list(argv[1:]), out, err)
     if argv and argv[0] == "settings-doc":
         from skipperd.config import reference_markdown
 
         out.write(reference_markdown())
         return 0
-    if argv and argv[0] in ("-help", "--help", "-h", "help"):
-        from skipperd.config import help_text
-
-        out.write(help_text())
-        return 0
-    if argv and argv[0] in ("-version", "--version"):
-        from skipperd import compiled
-
-        out.write(f"skipperd {__version__} (request path {compiled.status()})\n")
-        return 0
-
     from skipperd import config
+
+    wanted = "help" if argv and argv[0] == "help" else config.wants(argv)
+    if wanted == "help":
+        out.write(config.help_text())
+        return 0
+    if wanted == "version":
+        out.write(version_text())
+        return 0
 
     try:
         settings = config.load(argv)

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import REPO, SHARED
+from harness import REPO, Options, Skipperd
 from skipperd import config
 from skipperd.errors import ConfigError
 
-# The DaemonSet of Skipper's ingress-controller guide (../shared/reference).
+# The container arguments of the skipper-ingress DaemonSet in Skipper's ingress-controller guide
+# (docs/kubernetes/ingress-controller.md of Skipper), copied as they are.
 DAEMONSET_FLAGS = [
     "-kubernetes", "-kubernetes-in-cluster", "-kubernetes-path-mode=path-prefix", "-address=:9999",
     "-wait-first-route-load", "-proxy-preserve-host", "-serve-host-metrics", "-enable-ratelimits",
@@ -22,11 +23,61 @@ DAEMONSET_FLAGS = [
     "-histogram-metric-buckets=.01,.025,.05,.075,.1,.2,.3,.4,.5,.75,1,2,3,4,5,7,10,15,20,30,60,120,300,600",
 ]
 
+# The flags in the examples of Skipper's operations guide (docs/operation/operation.md), with the
+# values the guide gives (or a plausible one where it shows only the flag).
+OPERATION_FLAGS = [
+    "-close-idle-conns-period=20s", "-idle-conns-num=64", "-disable-http-keepalives=false",
+    "-max-idle-connection-backend=100", "-tls-timeout-backend=1m", "-timeout-backend=1m", "-keepalive-backend=30s",
+    "-enable-dualstack-backend=false", "-enable-h2c-server", "-read-timeout-server=5m",
+    "-read-header-timeout-server=1m", "-write-timeout-server=1m", "-idle-timeout-server=1m",
+    "-keepalive-requests-server=1000", "-keepalive-server=10m", "-max-header-bytes=1048576",
+    "-enable-tcp-queue", "-expected-bytes-per-request=51200", "-max-tcp-listener-concurrency=100",
+    "-max-tcp-listener-queue=1000",
+    "-enable-proxy-protocol", "-proxy-allow-cidrs=::0/0,0.0.0.0/0", "-proxy-deny-cidrs=10.1.0.0/16",
+    "-proxy-skip-cidrs=10.2.0.0/16",
+    "-enable-mtls", "-client-tls-cert=/etc/skipper/client.crt", "-client-tls-key=/etc/skipper/client.key",
+    "-client-tls-cert-refresh-interval=5m", "-mtls-authn-ca=pem1,pem2", "-mtls-authn-append-ca=true",
+    "-oauth2-tokeninfo-timeout=3s", "-oauth2-tokenintrospect-timeout=3s",
+    "-metrics-flavour=codahale,prometheus", "-enable-prometheus-native-histograms",
+    "-prometheus-native-histogram-bucket-factor=1.2", "-proxy-request-metrics", "-proxy-response-metrics",
+    "-backend-zone-metrics", "-enable-connection-metrics", "-enable-route-lifo-metrics", "-serve-host-metrics",
+    "-serve-route-metrics", "-serve-method-metric=false", "-serve-status-code-metric=false",
+    "-serve-host-counter", "-serve-route-counter", "-metrics-exp-decay-sample", "-route-response-metrics",
+    "-route-backend-metrics", "-histogram-metric-buckets=.01,.1,1,10",
+    "-opentracing=lightstep component-name=skipper-ingress tag=cluster=mycluster",
+    "-open-telemetry={}", "-opentracing-log-filter-lifecycle-events=false", "-opentracing-disable-filter-spans",
+    "-source-poll-timeout=3000",
+    "-passive-health-check=period=1s,min-requests=10,min-drop-probability=0.05,max-drop-probability=0.9,"
+    "max-unhealthy-endpoints-ratio=0.3",
+    '-default-filters-prepend=enableAccessLog(4,5) -> lifo(100,100,"10s")',
+    '-default-filters-append=enableAccessLog(4,5) -> lifo(100,100,"10s")',
+    "-rfc-patch-path", "-debug-listener=:9922", "-tls-key-log-file=/path/to/tls-secrets.log", "-enable-profile",
+    "-forwarded-headers=X-Forwarded-For,X-Forwarded-Host,X-Forwarded-Proto=https",
+    "-forwarded-headers-exclude-cidrs=10.0.0.0/8",
+    '-edit-route=/inlineContent[(]["](.*)["][)]/inlineContent("modified \\"$1\\" response")/',
+    "-clone-route=/SourceFromLast[(](.*)[)]/ClientIP($1)/", "-edit-route=#/26#/24#",
+]
 
-def test_daemonset_flags_from_the_guide_are_accepted() -> None:
-    guide = (SHARED / "reference" / "skipper-ingress-controller.md").read_text()
-    for flag in DAEMONSET_FLAGS:
-        assert f'"{flag}"' in guide, flag
+
+def _expected_notes(argv: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """What the declarations say about a command line: planned feature -> flags, and the flags
+    without effect, among the flags set to a value other than their default."""
+    s = config.load(argv)
+    planned: dict[str, list[str]] = {}
+    ignored: list[str] = []
+    for name, value in config.parse_flags(argv).items():
+        if value == config.Settings.__dataclass_fields__[name].default:
+            continue
+        status = config.status_of(name)
+        if config.status_kind(status) == config.PLANNED:
+            planned.setdefault(config.status_detail(status), []).append("-" + config.flag_name(name))
+        elif config.status_kind(status) == config.NO_EFFECT:
+            ignored.append("-" + config.flag_name(name))
+    assert set(config.planned_in_use(s)) == set(planned)
+    return planned, ignored
+
+
+def test_daemonset_flags_are_accepted() -> None:
     s = config.load(DAEMONSET_FLAGS)
     assert s.address == ":9999"
     assert s.kubernetes and s.kubernetes_in_cluster and s.proxy_preserve_host and s.wait_first_route_load
@@ -35,6 +86,122 @@ def test_daemonset_flags_from_the_guide_are_accepted() -> None:
     assert s.metrics_flavour == ("codahale", "prometheus")
     assert s.histogram_metric_buckets[:3] == (0.01, 0.025, 0.05) and s.histogram_metric_buckets[-1] == 600.0
     assert s.max_audit_body == 0
+    planned, ignored = _expected_notes(DAEMONSET_FLAGS)
+    assert ignored == ["-lb-healthcheck-interval"]
+    assert _named(config.planned_warning(s)) == {k: set(v) for k, v in planned.items()}
+
+
+def _named(warning: str) -> dict[str, set[str]]:
+    """``feature (-a, -b); other (-c)`` after the warning's colon, as a mapping."""
+    out: dict[str, set[str]] = {}
+    for part in warning.split("): ", 1)[1].split("; "):
+        feature, _, flags = part.rstrip(")").partition(" (")
+        out[feature] = set(flags.split(", "))
+    return out
+
+
+def _start_log_notes(log: str) -> tuple[list[str], list[str]]:
+    warnings = [line for line in log.splitlines() if "planned, not built yet" in line]
+    infos = [line for line in log.splitlines() if "accepted without effect" in line]
+    return warnings, infos
+
+
+@pytest.mark.parametrize("flags", [DAEMONSET_FLAGS, OPERATION_FLAGS], ids=["daemonset", "operation-guide"])
+def test_skipper_command_lines_start_and_name_what_is_not_built(flags: list[str], tmp_path: Path) -> None:
+    """skipperd starts with the flags of Skipper's own guides, serves, and its one warning names
+    exactly the features not built yet among them (as the declarations say), each with its flags."""
+    args = [f for f in flags if not f.startswith("-address=")]
+    with Skipperd(Options(routes='r: * -> inlineContent("up") -> <shunt>', args=args), tmp_path) as s:
+        status, _, body = s.request("GET", "/")
+        assert (status, body) == (200, b"up")
+        log = s.log()
+    planned, ignored = _expected_notes(args)
+    warnings, infos = _start_log_notes(log)
+    if planned:
+        assert len(warnings) == 1, warnings
+        assert _named(warnings[0]) == {k: set(v) for k, v in planned.items()}
+    else:
+        assert warnings == []
+    if ignored:
+        assert len(infos) == 1 and all(f in infos[0] for f in ignored), infos
+    else:
+        assert infos == []
+
+
+def test_every_skipper_flag_is_declared() -> None:
+    listed = [line.strip() for line in (REPO / "tests" / "data" / "skipper-flags.txt").read_text().splitlines()
+              if line.strip() and not line.startswith("#")]
+    assert len(listed) == 283
+    declared = set()
+    for d in config.describe():
+        if not d["own"]:
+            declared |= {d["flag"][1:], *(a[1:] for a in d["aliases"])}
+    assert sorted(set(listed) - declared) == []
+    for d in config.describe():
+        assert config.status_kind(d["status"]) in (config.IMPLEMENTED, config.PLANNED, config.REFUSED,
+                                                   config.NO_EFFECT), d
+        if d["status"] != config.IMPLEMENTED:
+            assert config.status_detail(d["status"]), f"{d['flag']}: a status names its feature or reason"
+
+
+def test_refused_flags_stop_startup_with_the_reason_but_accept_their_default() -> None:
+    with pytest.raises(ConfigError, match="-etcd-urls is not supported: skipperd has no etcd data client"):
+        config.load(["-etcd-urls=http://127.0.0.1:2379"])
+    with pytest.raises(ConfigError, match="-filter-plugin is not supported"):
+        config.load(["-filter-plugin=noop"])
+    assert config.load(["-etcd-prefix=/skipper", "-etcd-timeout=1s"]).etcd_prefix == "/skipper"
+    p = subprocess.run([sys.executable, "-m", "skipperd", "-address=127.0.0.1:1", "-etcd-urls", "http://x:2379"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2
+    assert "skipperd has no etcd data client" in p.stderr
+
+
+def test_go_flag_syntax() -> None:
+    # A boolean never takes the next argument; -name=false turns it off; -- and -- forms.
+    s = config.load(["-proxy-preserve-host", "-workers", "3", "--idle-conns-num", "7", "--normalize-host=true",
+                     "-ignore-trailing-slash=false", "-wait-first-route-load=0"])
+    assert (s.proxy_preserve_host, s.workers, s.idle_conns_num, s.normalize_host) == (True, 3, 7, True)
+    assert not s.ignore_trailing_slash and not s.wait_first_route_load
+    with pytest.raises(ConfigError, match="unexpected argument 'false'"):
+        config.load(["-proxy-preserve-host", "false"])
+    # A repeatable flag adds up; a list flag takes commas and is replaced when repeated.
+    s = config.load(["-ratelimits=type=client,max-hits=20,time-window=60s", "-ratelimits", "type=service,max-hits=5",
+                     "-forwarded-headers=X-Forwarded-For", "-forwarded-headers=X-Forwarded-Host,X-Forwarded-Uri"])
+    assert s.ratelimits == ("type=client,max-hits=20,time-window=60s", "type=service,max-hits=5")
+    assert s.forwarded_headers == ("X-Forwarded-Host", "X-Forwarded-Uri")
+    assert config.load(config.to_args(s)) == s
+
+
+@pytest.mark.parametrize("argv, wanted", [
+    (["-version"], "version"), (["-address=:1", "-version"], "version"), (["-workers", "2", "--version"], "version"),
+    (["-proxy-preserve-host", "-help"], "help"), (["-h"], "help"), (["-version", "--help"], "help"),
+    (["-version=false"], ""), (["-inline-routes", "-version"], ""), (["-workers=2"], ""),
+    (["-no-such-flag", "-version"], "version"),
+])
+def test_help_and_version_anywhere(argv: list[str], wanted: str) -> None:
+    assert config.wants(argv) == wanted
+
+
+def test_version_anywhere_on_the_command_line() -> None:
+    p = subprocess.run([sys.executable, "-m", "skipperd", "-address=127.0.0.1:1", "-workers", "2", "-version"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("skipperd ") and "request path" in p.stdout
+
+
+def test_skipper_config_file_flag_takes_the_same_keys(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("address: ':8081'\nproxy-preserve-host: true\nenable-ratelimits: true\n"
+                   "ratelimits:\n  - type=client,max-hits=20,time-window=60s\n"
+                   "kubernetes-allowed-external-names: ['^a$', '^b$']\n")
+    for flag in ("-config-file", "-config"):
+        s = config.load([f"{flag}={cfg}", "-workers=2"])
+        assert (s.address, s.proxy_preserve_host, s.workers) == (":8081", True, 2)
+        assert s.ratelimits == ("type=client,max-hits=20,time-window=60s",)
+        assert s.kubernetes_allowed_external_name == ("^a$", "^b$")
+    cfg.write_text("etcd-urls: http://127.0.0.1:2379\n")
+    with pytest.raises(ConfigError, match="skipperd has no etcd data client"):
+        config.load([f"-config-file={cfg}"])
 
 
 @pytest.mark.parametrize("argv, name, value", [
@@ -121,5 +288,7 @@ def test_help_marks_planned_features() -> None:
     p = subprocess.run([sys.executable, "-m", "skipperd", "-help"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0
     assert "-kubernetes-in-cluster" in p.stdout
-    line = p.stdout.split("-enable-ratelimits", 1)[1].split("\n  -", 1)[0]
-    assert "planned" in line
+    line = p.stdout.split("\n  -enable-ratelimits", 1)[1].split("\n", 1)[0]
+    assert "[planned: rate limits]" in line
+    line = p.stdout.split("\n  -etcd-urls", 1)[1].split("\n", 1)[0]
+    assert "[refused: skipperd has no etcd data client]" in line

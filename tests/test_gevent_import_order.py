@@ -19,7 +19,10 @@ PROBE = textwrap.dedent("""
     def spy(*a, **kw):
         seen["before"] = sorted(m for m in sys.modules
                                 if m in ("ssl", "concurrent.futures", "urllib3", "gunicorn")
-                                or (m.startswith("skipperd.") and m not in ("skipperd.__main__", "skipperd.compiled")))
+                                or (m.startswith("skipperd.") and m not in (
+                                    "skipperd.__main__", "skipperd.compiled",
+                                    # -help/-version anywhere: the flag declarations, standard library only
+                                    "skipperd.config", "skipperd.errors")))
         return real(*a, **kw)
     gevent.monkey.patch_all = spy
     sys.argv = ["skipperd", "-no-such-flag"]   # stops right after the patch, in config parsing
@@ -34,11 +37,11 @@ PROBE = textwrap.dedent("""
 
 def test_patch_happens_before_threading_ssl_and_futures() -> None:
     p = subprocess.run([sys.executable, "-c",
-                        "import sys; import skipperd.__main__ as m; "
+                        "import sys; import skipperd.__main__ as m; import skipperd.config; "
                         "print(sorted(x for x in ('threading','ssl','concurrent.futures','logging') if x in sys.modules))"],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
-    assert p.stdout.strip() == "[]", "skipperd/__init__ and __main__ must not import these before patching"
+    assert p.stdout.strip() == "[]", "skipperd/__init__, __main__ and config must not import these before patching"
 
 
 def test_entry_point_patches_the_server_path() -> None:

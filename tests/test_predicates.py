@@ -263,7 +263,9 @@ def test_registry_has_every_predicate_name() -> None:
                 names.METHODS, names.HEADER, names.HEADER_REGEXP, names.COOKIE, names.QUERY_PARAM, names.WEIGHT,
                 names.TRUE, names.FALSE, names.SHUTDOWN, names.SOURCE, names.SOURCE_FROM_LAST, names.CLIENT_IP,
                 names.AFTER, names.BEFORE, names.BETWEEN, names.CRON, names.TRAFFIC, names.TRAFFIC_SEGMENT,
-                names.CONTENT_LENGTH_BETWEEN, names.ANY}
+                names.CONTENT_LENGTH_BETWEEN, names.ANY, names.FORWARDED_HOST, names.FORWARDED_PROTOCOL,
+                names.HEADER_SHA256, names.JWT_PAYLOAD_ANY_KV, names.JWT_PAYLOAD_ALL_KV, names.JWT_PAYLOAD_ANY_KV_REGEXP,
+                names.JWT_PAYLOAD_ALL_KV_REGEXP, names.TEE, names.OTEL_BAGGAGE}
     assert set(make_registry().names()) == expected
     assert make_registry() is not make_registry()
 

@@ -6,7 +6,18 @@ table calls only the phases an instance defines, so a filter that has nothing to
 leaves that method out and costs nothing there.
 
 ``make_registry(options)`` builds the registry of built-in specs; nothing registers itself on
-import (STYLE §2). Names come from ``skipperd.names``.
+import (STYLE §2). Names come from ``skipperd.names``. Specs declare their arguments (``params``,
+``skipperd.params``) and a one-line ``summary``; ``skipperd filters`` and docs/filters.md are
+generated from them.
+
+The catalogue's head-only filters (Skipper's semantics, one small module per family):
+``header_ops`` (append, drop, dropRegexp, context, copy, the deprecated requestHeader,
+responseHeader, requestCopyHeader, responseCopyHeader), ``header_mod`` (modRequestHeader,
+modResponseHeader), ``header_codec`` (encode/decode base64, charmap encodings), ``flowid``,
+``xforward`` (xforward, xforwardFirst), ``cors`` (corsOrigin), ``cookies``, ``query``
+(stripQuery, headerToQuery, queryToHeader), ``rfc`` (rfcPath, rfcHost), ``redirect`` (the
+deprecated redirect), ``meta`` (comment, annotate, originMarker), ``jitter`` (uniform, normal and
+histogram request and response latency).
 
 Implemented (Skipper semantics, docs/reference/filters.md upstream):
 
@@ -22,9 +33,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from skipperd.filters import (
+    cookies, cors, dynamic, flowid, header_codec, header_mod, header_ops, jitter, meta, query, redirect, rfc,
+    xforward,
+)
 from skipperd.filters.accesslog import DisableAccessLogSpec, EnableAccessLogSpec, MaskAccessLogQuerySpec
 from skipperd.filters.audit import AuditLogSpec, UnverifiedAuditLogSpec
-from skipperd.filters import dynamic
 from skipperd.filters.base import FilterSpec
 from skipperd.filters.consistenthash import ConsistentHashBalanceFactorSpec, ConsistentHashKeySpec
 from skipperd.filters.headers import SetRequestHeaderSpec, SetResponseHeaderSpec
@@ -63,8 +77,36 @@ def make_registry(options: FilterOptions | None = None) -> Registry[FilterSpec]:
         ConsistentHashKeySpec(),
         ConsistentHashBalanceFactorSpec(),
     ]
+    specs += _catalogue()
     specs += [spec() for spec in dynamic.SPECS]
     return Registry(specs)
+
+
+def _catalogue() -> list[FilterSpec]:
+    h, c = header_ops, header_codec
+    return [
+        h.AppendRequestHeaderSpec(), h.AppendResponseHeaderSpec(),
+        h.DropRequestHeaderSpec(), h.DropResponseHeaderSpec(),
+        h.DropRequestHeaderRegexpSpec(), h.DropResponseHeaderRegexpSpec(),
+        h.SetContextRequestHeaderSpec(), h.AppendContextRequestHeaderSpec(),
+        h.SetContextResponseHeaderSpec(), h.AppendContextResponseHeaderSpec(),
+        h.CopyRequestHeaderSpec(), h.CopyResponseHeaderSpec(),
+        h.DeprecatedRequestHeaderSpec(), h.DeprecatedResponseHeaderSpec(),
+        h.DeprecatedCopyRequestHeaderSpec(), h.DeprecatedCopyResponseHeaderSpec(),
+        header_mod.ModRequestHeaderSpec(), header_mod.ModResponseHeaderSpec(),
+        c.EncodeBase64RequestHeaderSpec(), c.EncodeBase64ResponseHeaderSpec(),
+        c.DecodeBase64RequestHeaderSpec(), c.DecodeBase64ResponseHeaderSpec(),
+        c.EncodeRequestHeaderSpec(), c.EncodeResponseHeaderSpec(),
+        flowid.FlowIdSpec(), xforward.XForwardSpec(), xforward.XForwardFirstSpec(), cors.CorsOriginSpec(),
+        cookies.DropRequestCookieSpec(), cookies.DropResponseCookieSpec(), cookies.RequestCookieSpec(),
+        cookies.ResponseCookieSpec(), cookies.JsCookieSpec(),
+        query.StripQuerySpec(), query.HeaderToQuerySpec(), query.QueryToHeaderSpec(),
+        rfc.RfcPathSpec(), rfc.RfcHostSpec(), redirect.RedirectSpec(),
+        meta.CommentSpec(), meta.AnnotateSpec(), meta.OriginMarkerSpec(),
+        jitter.UniformRequestLatencySpec(), jitter.UniformResponseLatencySpec(),
+        jitter.NormalRequestLatencySpec(), jitter.NormalResponseLatencySpec(),
+        jitter.HistogramRequestLatencySpec(), jitter.HistogramResponseLatencySpec(),
+    ]
 
 
 __all__ = ["FilterOptions", "make_registry"]

@@ -68,6 +68,11 @@ class Request:
             self._query_params = parse_qs(self.query, keep_blank_values=True)
         return self._query_params
 
+    def set_query(self, query: str) -> None:
+        """Used by query-changing filters: the raw query (without ``?``) the proxy forwards."""
+        self.query = query
+        self._query_params = None
+
     def set_path(self, path: str) -> None:
         """Used by path-changing filters: the proxy then forwards ``path`` re-escaped."""
         self.path = path

@@ -7,7 +7,10 @@ optional attributes the routing table reads (priority score, host index, path pa
 Modules: ``path`` (Path, PathSubtree, PathRegexp), ``host`` (Host, HostAny), ``http`` (Method,
 Methods, Header, HeaderRegexp, Cookie, QueryParam, ContentLengthBetween), ``network`` (Source,
 SourceFromLast, ClientIP), ``interval`` (After, Before, Between), ``cron`` (Cron), ``traffic``
-(Traffic, TrafficSegment), ``misc`` (Weight, True, False, Shutdown, Any). Regular expressions
+(Traffic, TrafficSegment), ``misc`` (Weight, True, False, Shutdown, Any), ``forwarded``
+(ForwardedHost, ForwardedProtocol), ``auth`` (HeaderSHA256, JWTPayloadAnyKV, JWTPayloadAllKV and
+their Regexp forms), ``tee`` (Tee), ``otel`` (OTelBaggage). Each spec declares its arguments
+(``params``, ``skipperd.params``) and a ``summary``, from which the reference is generated. Regular expressions
 are RE2 translated to ``re`` once, at create time (``regexp``).
 
 ``make_registry(options)`` builds a fresh registry; nothing registers itself on import. What a
@@ -22,8 +25,13 @@ import time as _time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from skipperd.predicates.auth import (
+    HeaderSHA256Spec, JWTPayloadAllKVRegexpSpec, JWTPayloadAllKVSpec, JWTPayloadAnyKVRegexpSpec,
+    JWTPayloadAnyKVSpec,
+)
 from skipperd.predicates.base import PredicateInstance, PredicateSpec
 from skipperd.predicates.cron import CronSpec
+from skipperd.predicates.forwarded import ForwardedHostSpec, ForwardedProtocolSpec
 from skipperd.predicates.host import HostAnySpec, HostSpec
 from skipperd.predicates.http import (
     ContentLengthBetweenSpec, CookieSpec, HeaderRegexpSpec, HeaderSpec, MethodSpec, MethodsSpec,
@@ -32,7 +40,9 @@ from skipperd.predicates.http import (
 from skipperd.predicates.interval import AfterSpec, BeforeSpec, BetweenSpec
 from skipperd.predicates.misc import AnySpec, FalseSpec, ShutdownSpec, TrueSpec, WeightSpec
 from skipperd.predicates.network import ClientIPSpec, SourceFromLastSpec, SourceSpec
+from skipperd.predicates.otel import OTelBaggageSpec
 from skipperd.predicates.path import PathRegexpSpec, PathSpec, PathSubtreeSpec
+from skipperd.predicates.tee import TeeSpec
 from skipperd.predicates.traffic import TrafficSegmentSpec, TrafficSpec
 from skipperd.registry import Registry
 
@@ -64,6 +74,10 @@ def make_registry(options: PredicateOptions | None = None) -> Registry[Predicate
         AfterSpec(o.clock), BeforeSpec(o.clock), BetweenSpec(o.clock), CronSpec(o.clock),
         TrafficSpec(o.random), TrafficSegmentSpec(o.random),
         WeightSpec(), TrueSpec(), FalseSpec(), ShutdownSpec(o.shutdown), AnySpec(),
+        ForwardedHostSpec(), ForwardedProtocolSpec(),
+        HeaderSHA256Spec(), JWTPayloadAnyKVSpec(), JWTPayloadAllKVSpec(), JWTPayloadAnyKVRegexpSpec(),
+        JWTPayloadAllKVRegexpSpec(),
+        TeeSpec(), OTelBaggageSpec(),
     ]
     return Registry(specs)
 

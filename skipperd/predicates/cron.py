@@ -18,6 +18,7 @@ from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
 from skipperd.http.request import Request
+from skipperd.params import Param, STRING
 from skipperd.predicates import args as A
 
 _FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 6))
@@ -96,6 +97,8 @@ class CronPredicate:
 
 class CronSpec:
     name = names.CRON
+    summary = 'the time matches a cron expression (local time)'
+    params = (Param("expression", STRING, "five fields, e.g. \"* 8-18 * * 1-5\""),)
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock

@@ -27,6 +27,7 @@ import re
 from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.http.request import Request
+from skipperd.params import Param, REGEXP, STRING
 from skipperd.predicates import args as A
 from skipperd.regexp import Regexp, compile_re2
 
@@ -96,6 +97,8 @@ class HostPredicate:
 
 class HostSpec:
     name = names.HOST
+    summary = 'the Host matches a regexp'
+    params = (Param("regexp", REGEXP, "e.g. /^www[.]example[.]org$/"),)
 
     def create(self, args: tuple[Arg, ...]) -> HostPredicate:
         A.count(self.name, args, 1)
@@ -124,6 +127,8 @@ class HostAnyPredicate:
 
 class HostAnySpec:
     name = names.HOST_ANY
+    summary = 'the Host is one of the given hosts (exactly, port included)'
+    params = (Param("host", STRING, variadic=True),)
 
     def create(self, args: tuple[Arg, ...]) -> HostAnyPredicate:
         A.at_least_one(self.name, args)

@@ -13,6 +13,7 @@ from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
 from skipperd.http.request import Request
+from skipperd.params import INT, Param, REGEXP, STRING
 from skipperd.predicates import args as A
 from skipperd.regexp import Regexp, compile_re2
 
@@ -31,6 +32,8 @@ class MethodPredicate:
 
 class MethodSpec:
     name = names.METHOD
+    summary = 'the request method is this one'
+    params = (Param("method", STRING),)
 
     def create(self, args: tuple[Arg, ...]) -> MethodPredicate:
         A.count(self.name, args, 1)
@@ -52,6 +55,8 @@ class MethodsPredicate:
 
 class MethodsSpec:
     name = names.METHODS
+    summary = 'the request method is one of these (case-insensitive)'
+    params = (Param("method", STRING, variadic=True),)
 
     def create(self, args: tuple[Arg, ...]) -> MethodsPredicate:
         A.at_least_one(self.name, args)
@@ -83,6 +88,8 @@ class HeaderPredicate:
 
 class HeaderSpec:
     name = names.HEADER
+    summary = 'a value of the header equals the given one'
+    params = (Param("name", STRING), Param("value", STRING))
 
     def create(self, args: tuple[Arg, ...]) -> HeaderPredicate:
         A.count(self.name, args, 2)
@@ -106,6 +113,8 @@ class HeaderRegexpPredicate:
 
 class HeaderRegexpSpec:
     name = names.HEADER_REGEXP
+    summary = 'a value of the header matches the regexp'
+    params = (Param("name", STRING), Param("regexp", REGEXP))
 
     def create(self, args: tuple[Arg, ...]) -> HeaderRegexpPredicate:
         A.count(self.name, args, 2)
@@ -127,6 +136,8 @@ class CookiePredicate:
 
 class CookieSpec:
     name = names.COOKIE
+    summary = 'the cookie is present and its value matches the regexp'
+    params = (Param("name", STRING), Param("regexp", REGEXP))
 
     def create(self, args: tuple[Arg, ...]) -> CookiePredicate:
         A.count(self.name, args, 2)
@@ -158,6 +169,8 @@ class QueryParamPredicate:
 
 class QueryParamSpec:
     name = names.QUERY_PARAM
+    summary = 'the query parameter is present (and one value matches the regexp)'
+    params = (Param("name", STRING), Param("regexp", REGEXP, optional=True))
 
     def create(self, args: tuple[Arg, ...]) -> QueryParamPredicate:
         A.count(self.name, args, 1, 2)
@@ -192,6 +205,8 @@ class ContentLengthBetweenPredicate:
 
 class ContentLengthBetweenSpec:
     name = names.CONTENT_LENGTH_BETWEEN
+    summary = 'min <= Content-Length < max'
+    params = (Param("min", INT), Param("max", INT))
 
     def create(self, args: tuple[Arg, ...]) -> ContentLengthBetweenPredicate:
         A.count(self.name, args, 2)

@@ -18,6 +18,7 @@ from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
 from skipperd.http.request import Request
+from skipperd.params import ANY, Param
 from skipperd.predicates import args as A
 
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
@@ -126,6 +127,8 @@ class BetweenPredicate:
 
 class AfterSpec:
     name = names.AFTER
+    summary = 'the time is after the given one'
+    params = (Param("time", ANY, "RFC 3339 string or Unix seconds"),)
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
@@ -137,6 +140,8 @@ class AfterSpec:
 
 class BeforeSpec:
     name = names.BEFORE
+    summary = 'the time is before the given one'
+    params = (Param("time", ANY, "RFC 3339 string or Unix seconds"),)
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
@@ -148,6 +153,8 @@ class BeforeSpec:
 
 class BetweenSpec:
     name = names.BETWEEN
+    summary = 'the time is in [begin, end)'
+    params = (Param("begin", ANY, "RFC 3339 string or Unix seconds"), Param("end", ANY, "RFC 3339 string or Unix seconds"))
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock

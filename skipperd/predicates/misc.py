@@ -14,6 +14,8 @@ from typing import Callable
 from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.http.request import Request
+from skipperd import params as P
+from skipperd.params import Param
 from skipperd.predicates import args as A
 
 
@@ -35,6 +37,8 @@ ANY = Constant(True, 0)
 
 class WeightSpec:
     name = names.WEIGHT
+    summary = "adds the weight to the route's priority"
+    params = (Param("weight", P.NUMBER),)
 
     def create(self, args: tuple[Arg, ...]) -> Constant:
         A.count(self.name, args, 1)
@@ -43,6 +47,8 @@ class WeightSpec:
 
 class TrueSpec:
     name = names.TRUE
+    summary = 'always matches; adds 1 to the priority'
+    params = (Param("ignored", P.ANY, optional=True, variadic=True),)
 
     def create(self, args: tuple[Arg, ...]) -> Constant:
         return TRUE
@@ -50,6 +56,8 @@ class TrueSpec:
 
 class FalseSpec:
     name = names.FALSE
+    summary = 'never matches'
+    params = (Param("ignored", P.ANY, optional=True, variadic=True),)
 
     def create(self, args: tuple[Arg, ...]) -> Constant:
         return FALSE
@@ -57,6 +65,8 @@ class FalseSpec:
 
 class AnySpec:
     name = names.ANY
+    summary = "matches every request (eskip's *)"
+    params = ()
 
     def create(self, args: tuple[Arg, ...]) -> Constant:
         A.count(self.name, args, 0)
@@ -75,6 +85,8 @@ class ShutdownPredicate:
 
 class ShutdownSpec:
     name = names.SHUTDOWN
+    summary = 'skipperd is draining (SIGTERM received)'
+    params = ()
 
     def __init__(self, shutdown: Callable[[], bool]) -> None:
         self.shutdown = shutdown

@@ -16,6 +16,7 @@ from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
 from skipperd.http.request import Request
+from skipperd.params import Param, STRING
 from skipperd.predicates import args as A
 
 Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
@@ -105,6 +106,8 @@ class ClientIPPredicate(SourcePredicate):
 
 class SourceSpec:
     name = names.SOURCE
+    summary = 'the first X-Forwarded-For address, else the peer, is in one of the networks'
+    params = (Param("network", STRING, "an IP or a CIDR", variadic=True),)
 
     def create(self, args: tuple[Arg, ...]) -> SourcePredicate:
         return SourcePredicate(parse_networks(self.name, args))
@@ -112,6 +115,8 @@ class SourceSpec:
 
 class SourceFromLastSpec:
     name = names.SOURCE_FROM_LAST
+    summary = 'the last X-Forwarded-For address, else the peer, is in one of the networks'
+    params = (Param("network", STRING, "an IP or a CIDR", variadic=True),)
 
     def create(self, args: tuple[Arg, ...]) -> SourcePredicate:
         return SourceFromLastPredicate(parse_networks(self.name, args))
@@ -119,6 +124,8 @@ class SourceFromLastSpec:
 
 class ClientIPSpec:
     name = names.CLIENT_IP
+    summary = 'the peer address is in one of the networks'
+    params = (Param("network", STRING, "an IP or a CIDR", variadic=True),)
 
     def create(self, args: tuple[Arg, ...]) -> SourcePredicate:
         return ClientIPPredicate(parse_networks(self.name, args))

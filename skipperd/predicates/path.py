@@ -23,6 +23,7 @@ from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
 from skipperd.http.request import Request
+from skipperd.params import Param, REGEXP, STRING
 from skipperd.predicates import args as A
 from skipperd.regexp import Regexp, compile_re2
 
@@ -126,6 +127,8 @@ class PathPredicate:
 
 class PathSpec:
     name = names.PATH
+    summary = 'the path matches exactly; :name and *name wildcards capture'
+    params = (Param("path", STRING, "e.g. \"/users/:id\" or \"/static/*file\""),)
     subtree = False
 
     def create(self, args: tuple[Arg, ...]) -> PathPredicate:
@@ -135,6 +138,8 @@ class PathSpec:
 
 class PathSubtreeSpec(PathSpec):
     name = names.PATH_SUBTREE
+    summary = 'the path is the prefix or below it (wildcards as Path)'
+    params = (Param("prefix", STRING, "e.g. \"/api\""),)
     subtree = True
 
 
@@ -152,6 +157,8 @@ class PathRegexpPredicate:
 
 class PathRegexpSpec:
     name = names.PATH_REGEXP
+    summary = 'the path matches a regexp (several PathRegexp must all match)'
+    params = (Param("regexp", REGEXP),)
 
     def create(self, args: tuple[Arg, ...]) -> PathRegexpPredicate:
         A.count(self.name, args, 1)

@@ -19,6 +19,7 @@ from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
 from skipperd.http.request import Request
+from skipperd.params import NUMBER, Param, STRING
 from skipperd.predicates import args as A
 
 
@@ -50,6 +51,8 @@ class StickyTrafficPredicate(TrafficPredicate):
 
 class TrafficSpec:
     name = names.TRAFFIC
+    summary = 'a share of requests, optionally sticky through a cookie'
+    params = (Param("chance", NUMBER, "between 0 and 1"), Param("cookieName", STRING, optional=True), Param("cookieValue", STRING, optional=True))
 
     def __init__(self, random: Callable[[], float]) -> None:
         self.random = random
@@ -83,6 +86,8 @@ class TrafficSegmentPredicate:
 
 class TrafficSegmentSpec:
     name = names.TRAFFIC_SEGMENT
+    summary = "the request's one random number is in [min, max)"
+    params = (Param("min", NUMBER, "between 0 and 1"), Param("max", NUMBER, "between 0 and 1"))
 
     def __init__(self, random: Callable[[], float]) -> None:
         self.random = random

@@ -1,0 +1,33 @@
+"""What may become a header value, and Go's way of printing values (``fmt.Sprint``).
+
+A header value never holds CR, LF or NUL: a filter that would set one leaves the header alone
+(../shared/DESIGN.md, rules for what crosses a trust boundary).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from skipperd.http.fields import unsafe_value
+
+
+def header_value_ok(value: str) -> bool:
+    """The project's one check (``skipperd.http.fields.unsafe_value``), read positively."""
+    return not unsafe_value(value)
+
+
+def go_sprint(value: Any) -> str:
+    """``fmt.Sprint(v)`` for the values filters keep in the state bag."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{go_sprint(k)}:{go_sprint(v)}" for k, v in sorted(value.items())) + "]"
+    if isinstance(value, float):
+        if value == int(value) and abs(value) < 1e21:
+            return str(int(value))
+        return repr(value)
+    return str(value)
