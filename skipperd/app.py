@@ -114,6 +114,7 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
         self._reader: Any = None
         self.metrics_slots = 0
         super().__init__(app)
+        self._format_gunicorn_log()
 
     # --- start-up ----------------------------------------------------------------------------
 
@@ -124,10 +125,21 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
         removed = cleanup_stale(self.app.instance)
         if removed:
             self.log.info("removed %d shared-memory segment(s) left by an earlier instance", removed)
+        self._format_gunicorn_log()
         self._log_request_path()
         self._log_setting_statuses()
         self._create_metrics_segment()
         self._bind_support_listener()
+
+    def _format_gunicorn_log(self) -> None:
+        """gunicorn's own lines in the application log's format (-application-log-json-enabled)."""
+        from skipperd.logs import formatter
+
+        error_log = getattr(self.log, "error_log", None)
+        if error_log is None or not self.app.settings.application_log_json_enabled:
+            return
+        for h in error_log.handlers:
+            h.setFormatter(formatter(self.app.settings))
 
     def _create_metrics_segment(self) -> None:
         from skipperd.metrics.collector import bucket_bounds
@@ -337,6 +349,7 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
         # gunicorn: reload the config, spawn new workers, stop the old ones gracefully.
         super().handle_hup()
         configure_logging(self.app.settings)
+        self._format_gunicorn_log()
         self._bind_support_listener()
         # A new supervisor with the new settings re-reads every source; the table in shared
         # memory stays in place meanwhile.

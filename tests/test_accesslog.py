@@ -266,8 +266,10 @@ def test_sighup_rotation_under_load_loses_no_line(skipperd: Start, tmp_path: Pat
 def test_application_log_json(skipperd: Start) -> None:
     s = skipperd(Options(routes=ROUTES, args=["-application-log-json-enabled"]))
     s.wait_for(lambda: "route table generation" in s.log())
-    docs = [json.loads(ln) for ln in s.log().splitlines() if ln.startswith("{") and '"msg"' in ln]
+    lines = [ln for ln in s.log().splitlines() if ln.strip()]
+    docs = [json.loads(ln) for ln in lines]  # every line, gunicorn's own included
     assert any("route table generation 1" in d["msg"] and d["level"] == "info" for d in docs), s.log()
+    assert any("Booting worker" in d["msg"] for d in docs)
     assert all({"level", "msg", "time"} <= set(d) for d in docs)
 
 

@@ -17,7 +17,9 @@ from typing import Any
 from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
+from skipperd.filters.spec import Spec
 from skipperd.http.context import FilterContext
+from skipperd.params import INT, STRING, Param
 
 CONTROL_KEY = "statebag:access_log:proxy:enabled"
 ADDITIONAL_KEY = "statebag:access_log:additional"
@@ -66,38 +68,38 @@ class AccessLogFilter:
             extra[MASKED_QUERY] = self.ctl.masked if masked is None else masked | self.ctl.masked
 
 
-def _prefixes(name: str, args: tuple[Arg, ...]) -> tuple[int, ...]:
-    out = []
-    for a in args:
-        if isinstance(a, str) or a != int(a):
-            raise InvalidArguments(name, f"expects status code prefixes (integers), got {a!r}")
-        out.append(int(a))
-    return tuple(out)
+_PREFIXES = (Param("prefix", INT, "status code prefix: 1-9 a class of 100, 10-99 of 10, else one code",
+                   optional=True, variadic=True),)
 
 
-class DisableAccessLogSpec:
+def _prefixes(args: tuple[Arg, ...]) -> tuple[int, ...]:
+    return tuple(int(a) for a in args)  # Skipper truncates numbers, as Go's int(v)
+
+
+class DisableAccessLogSpec(Spec):
     name = names.DISABLE_ACCESS_LOG
+    summary = "no access log for this route (or only not for the given status code prefixes)"
+    params = _PREFIXES
 
-    def create(self, args: tuple[Arg, ...]) -> AccessLogFilter:
-        return AccessLogFilter(AccessLogControl(False, _prefixes(self.name, args)))
+    def make(self, args: tuple[Arg, ...]) -> AccessLogFilter:
+        return AccessLogFilter(AccessLogControl(False, _prefixes(args)))
 
 
-class EnableAccessLogSpec:
+class EnableAccessLogSpec(Spec):
     name = names.ENABLE_ACCESS_LOG
+    summary = "an access log for this route (or only for the given status code prefixes)"
+    params = _PREFIXES
 
-    def create(self, args: tuple[Arg, ...]) -> AccessLogFilter:
-        return AccessLogFilter(AccessLogControl(True, _prefixes(self.name, args)))
+    def make(self, args: tuple[Arg, ...]) -> AccessLogFilter:
+        return AccessLogFilter(AccessLogControl(True, _prefixes(args)))
 
 
-class MaskAccessLogQuerySpec:
+class MaskAccessLogQuerySpec(Spec):
     name = names.MASK_ACCESS_LOG_QUERY
+    summary = "the access log shows a hash instead of the values of these query parameters"
+    params = (Param("key", STRING, "query parameter name", variadic=True),)
 
-    def create(self, args: tuple[Arg, ...]) -> AccessLogFilter:
-        if not args:
-            raise InvalidArguments(self.name, "expects at least one query parameter name")
-        keys = []
-        for a in args:
-            if not isinstance(a, str) or not a:
-                raise InvalidArguments(self.name, f"expects query parameter names (non-empty strings), got {a!r}")
-            keys.append(a)
-        return AccessLogFilter(AccessLogControl(True, (), frozenset(keys)))
+    def make(self, args: tuple[Arg, ...]) -> AccessLogFilter:
+        if any(not a for a in args):
+            raise InvalidArguments(self.name, "query parameter names must not be empty")
+        return AccessLogFilter(AccessLogControl(True, (), frozenset(str(a) for a in args)))

@@ -24,7 +24,9 @@ from typing import Any
 from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
+from skipperd.filters.spec import Spec
 from skipperd.http.context import FilterContext
+from skipperd.params import STRING, Param
 
 AUTH_USER_KEY = "auth-user"
 AUTH_REJECT_REASON_KEY = "auth-reject-reason"
@@ -69,15 +71,15 @@ class AuditLogFilter:
         self.write((json.dumps(doc, separators=(",", ":")) + "\n").encode())
 
 
-class AuditLogSpec:
+class AuditLogSpec(Spec):
     name = names.AUDIT_LOG
+    summary = "writes method, path, status and up to -max-audit-body bytes of the body as JSON to stderr"
+    params = ()
 
     def __init__(self, max_body: int = 1024) -> None:
         self.max_body = max_body
 
-    def create(self, args: tuple[Arg, ...]) -> AuditLogFilter:
-        if args:
-            raise InvalidArguments(self.name, "expects no arguments")
+    def make(self, args: tuple[Arg, ...]) -> AuditLogFilter:
         return AuditLogFilter(self.max_body)
 
 
@@ -116,13 +118,10 @@ class UnverifiedAuditLogFilter:
                 return
 
 
-class UnverifiedAuditLogSpec:
+class UnverifiedAuditLogSpec(Spec):
     name = names.UNVERIFIED_AUDIT_LOG
+    summary = "X-Unverified-Audit from the bearer JWT's sub (or the given claims), unverified"
+    params = (Param("claim", STRING, "claim names tried in order; sub by default", optional=True, variadic=True),)
 
-    def create(self, args: tuple[Arg, ...]) -> UnverifiedAuditLogFilter:
-        keys = []
-        for a in args:
-            if not isinstance(a, str):
-                raise InvalidArguments(self.name, f"expects claim names (strings), got {a!r}")
-            keys.append(a)
-        return UnverifiedAuditLogFilter(tuple(keys) or ("sub",))
+    def make(self, args: tuple[Arg, ...]) -> UnverifiedAuditLogFilter:
+        return UnverifiedAuditLogFilter(tuple(str(a) for a in args) or ("sub",))

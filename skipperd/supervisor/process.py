@@ -102,12 +102,12 @@ class RouteSupervisor:
             return EXIT_SHM
         self.publisher.set_shutdown(self.draining)
         self.adopt_published()
+        self.start_metrics()
         try:
             self.build_registries()
         except Exception:
             log.exception("route supervisor cannot build the predicate and filter registries")
             return EXIT_REGISTRY
-        self.start_metrics()
         if self.support_socket is not None:
             s = self.settings
             view = MetricsView(s.metrics_flavour, s.metrics_prefix, s.histogram_metric_buckets,
@@ -162,11 +162,12 @@ class RouteSupervisor:
                 raise
 
     def build_registries(self) -> None:
-        from skipperd.filters import make_registry as make_filters
+        from skipperd.filters import FilterOptions, make_registry as make_filters
+        from skipperd.metrics import NULL
         from skipperd.predicates import make_registry as make_predicates
 
         self.predicates = make_predicates()
-        self.filters = make_filters()
+        self.filters = make_filters(FilterOptions(metrics=self.metrics or NULL, max_audit_body=self.settings.max_audit_body))
 
     def adopt_published(self) -> None:
         """Start from the table in shared memory (a restarted supervisor), so that /routes shows

@@ -21,7 +21,7 @@ class TableHolder:
                  "_on_swap", "_ignore_trailing_slash")
 
     def __init__(self, reader: Any, on_swap: Callable[[], None] | None = None,
-                 ignore_trailing_slash: bool = False) -> None:
+                 ignore_trailing_slash: bool = False, filter_options: Any = None) -> None:
         from skipperd import filters, predicates
         from skipperd.routing.cache import SpecCache
 
@@ -31,7 +31,7 @@ class TableHolder:
         self.routes = 0
         self.invalid = 0
         self._predicates = predicates.make_registry(predicates.PredicateOptions(shutdown=reader.shutdown))
-        self._filters = filters.make_registry()
+        self._filters = filters.make_registry(filter_options)
         self._cache = SpecCache()
         self._on_swap = on_swap
         self._ignore_trailing_slash = ignore_trailing_slash

@@ -20,6 +20,8 @@ from skipperd.proxy import netio
 from skipperd.proxy.config import ProxyConfig
 from skipperd.proxy.handler import Proxy
 from skipperd.shm.slots import W_GENERATION
+from skipperd.filters import FilterOptions
+from skipperd.metrics import NULL
 from skipperd.metrics.collector import Collector
 from skipperd.metrics.request import RequestMetrics
 from skipperd.worker.accesslog import FLUSH_INTERVAL, AccessLog
@@ -41,7 +43,9 @@ class Server:
         self.access: AccessLog | None = access
         self.proxy = Proxy(ProxyConfig.from_settings(s))
         self.tables = TableHolder(reader, on_swap=self.proxy.table_changed,
-                                  ignore_trailing_slash=s.ignore_trailing_slash)
+                                  ignore_trailing_slash=s.ignore_trailing_slash,
+                                  filter_options=FilterOptions(metrics=collector or NULL,
+                                                               max_audit_body=s.max_audit_body))
         # Limits and timeouts as plain attributes: read per request, computed once.
         self.max_header_bytes = s.max_header_bytes
         self.max_header_count = s.max_header_count
