@@ -5,12 +5,13 @@ The server patches the standard library with gevent before anything imports ``th
 are all forked from this process, and a module imported before the patch would keep the real,
 blocking primitives (gunicorn's ``test_gevent_import_order.py`` guards the same thing). The
 offline subcommands (``eskip``, ``conformance``, ``settings-doc``, and ``-help`` or ``-version``
-anywhere on the command line) do no I/O worth a hub and skip the patch.
+anywhere on the command line) do no I/O worth a hub and skip the patch; so does ``webhook``, a
+small threaded control-plane server of its own that forks nothing.
 """
 
 import sys
 
-OFFLINE = ("eskip", "conformance", "settings-doc", "help")
+OFFLINE = ("eskip", "conformance", "settings-doc", "help", "webhook")
 
 
 def main() -> int:

@@ -1,4 +1,5 @@
-"""Command-line dispatch: the server, and the offline tools (eskip, conformance, settings-doc)."""
+"""Command-line dispatch: the server, the admission webhook, and the offline tools (eskip, conformance,
+settings-doc)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,10 @@ def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr
         from skipperd import conformance
 
         return conformance.main(list(argv[1:]))
+    if argv and argv[0] == "webhook":
+        from skipperd.webhook import server
+
+        return server.main(list(argv[1:]), err)
     if argv and argv[0] in ("filters", "predicates"):
         from skipperd.commands import reference
 

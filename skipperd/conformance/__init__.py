@@ -7,15 +7,18 @@ line, followed by the total ``N passed, M failed``.
 What a path holds decides how it runs (``_FILE_KINDS``, ``_DIR_KINDS``, first match wins):
 
 * a ``*.yaml`` file with a top-level ``cases:`` list is an eskip case file (``eskip_cases``);
+* a folder with ``expected.yaml`` listing AdmissionReview bodies is a set of admission cases
+  (``kubernetes_admission``);
+* a folder with ``routegroups.json`` and ``errors.log`` is a RouteGroup error list, and a folder
+  of ``NAME.yaml``/``.kube``/``.eskip``/``.api``/``.error``/``.log``/``.default-filters`` files is
+  a Kubernetes fixture family (``kubernetes_fixtures``), each fixture one case;
 * a directory that no directory kind claims is walked, entries in sorted order, and each entry
   is dispatched the same way; files of no known kind are skipped there.
 
-Kubernetes fixture families (folders of ``NAME.yaml``/``.kube``/``.eskip``/... files) are the
-next kind: add ``("kubernetes family", _is_kubernetes_family, _run_kubernetes_family)`` to
-``_DIR_KINDS``, where the runner gets the family folder and the ``Report``.
-
-Usage: ``skipperd conformance PATH...`` or ``python -m skipperd.conformance PATH...``; the exit
-status is 0 when nothing failed, 1 when something did, 2 for a usage error.
+Usage: ``skipperd conformance [--strict-logs] PATH...`` or ``python -m skipperd.conformance
+PATH...``; ``--strict-logs`` makes a Kubernetes fixture's ``.log`` patterns count (otherwise a
+mismatch is a NOTE). The exit status is 0 when nothing failed, 1 when something did, 2 for a
+usage error.
 """
 
 from __future__ import annotations
@@ -25,18 +28,21 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
-from skipperd.conformance import eskip_cases
+from skipperd.conformance import eskip_cases, kubernetes_admission, kubernetes_fixtures
 
 __all__ = ["Report", "main", "run_paths"]
 
-USAGE = "usage: skipperd conformance PATH...  (eskip case files, or folders holding them)\n"
+USAGE = ("usage: skipperd conformance [--strict-logs] PATH...\n"
+         "  PATH: eskip case files, Kubernetes fixture families, or folders holding them;\n"
+         "  --strict-logs: a Kubernetes fixture's .log patterns must match too\n")
 
 
 class Report:
     """Counts outcomes and writes the lines a reader needs: failures and notes."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, strict_logs: bool = False) -> None:
         self.out = out
+        self.strict_logs = strict_logs
         self.passes = 0
         self.failures = 0
 
@@ -59,18 +65,24 @@ _Run = Callable[[Path, Report], None]
 _FILE_KINDS: list[tuple[str, _Detect, _Run]] = [
     ("eskip case file", eskip_cases.is_case_file, eskip_cases.run_file),
 ]
-_DIR_KINDS: list[tuple[str, _Detect, _Run]] = []
+_DIR_KINDS: list[tuple[str, _Detect, _Run]] = [
+    ("admission cases", kubernetes_admission.is_admission_dir, kubernetes_admission.run_admission_dir),
+    ("route group error list", kubernetes_fixtures.is_errorwrap_dir, kubernetes_fixtures.run_errorwrap_dir),
+    ("kubernetes family", kubernetes_fixtures.is_family,
+     lambda path, report: kubernetes_fixtures.run_family(path, report, report.strict_logs)),
+]
 
 
-def run_paths(paths: Sequence[str], out: TextIO) -> tuple[int, int]:
+def run_paths(paths: Sequence[str], out: TextIO, strict_logs: bool = False) -> tuple[int, int]:
     """Run everything under ``paths``; returns ``(passed, failed)`` after writing the total line."""
-    report = Report(out)
+    report = Report(out, strict_logs)
     for p in paths:
         path = Path(p)
         if path.is_dir():
             _run_dir(path, report, set())
         elif not _run_file(path, report):
-            report.failed(str(path), "not a conformance file (an eskip case file has a top-level cases: list)")
+            report.failed(str(path), "not a conformance file (an eskip case file has a top-level cases: list, "
+                                     "Kubernetes fixtures are run by their family folder)")
     out.write(f"{report.passes} passed, {report.failures} failed\n")
     return report.passes, report.failures
 
@@ -114,6 +126,10 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
     if args and args[0] in ("-h", "-help", "--help"):
         out.write(USAGE)
         return 0
+    strict_logs = False
+    while args and args[0] in ("--strict-logs", "-strict-logs"):
+        strict_logs = True
+        args = args[1:]
     if args and args[0] == "--":
         args = args[1:]
     elif any(a.startswith("-") for a in args):
@@ -127,7 +143,7 @@ def main(argv: Sequence[str], out: TextIO | None = None, err: TextIO | None = No
         for a in missing:
             err.write(f"skipperd conformance: {a}: no such file or directory\n")
         return 2
-    passed, failed = run_paths(args, out)
+    passed, failed = run_paths(args, out, strict_logs)
     if passed + failed == 0:
         err.write("skipperd conformance: no conformance cases found\n")
     return 1 if failed else 0

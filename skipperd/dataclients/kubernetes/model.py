@@ -101,6 +101,17 @@ class KubeOptions:
     application_annotation_label: str = ""
     default_filters: Mapping[str, str] = field(default_factory=dict)
 
+    @staticmethod
+    def from_settings(settings: Any, default_filters: Mapping[str, str] | None = None) -> KubeOptions:
+        """From skipperd's settings (Skipper's ``-kubernetes-*`` flags); raises ``ConfigError``.
+
+        ``default_filters`` is what the caller read from ``-default-filters-dir``
+        (``skipperd.dataclients.default_filters_dir``).
+        """
+        from skipperd.dataclients.kubernetes.settings import from_settings
+
+        return from_settings(settings, dict(default_filters or {}))
+
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:
@@ -132,8 +143,8 @@ _PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 
 
 def _logfmt(value: str) -> str:
-    """logrus' text formatter: bare when every character is plain, else Go's %q."""
-    if value and all(c in _PLAIN for c in value):
+    """logrus' text formatter: bare when every character is plain (or there is none), else Go's %q."""
+    if all(c in _PLAIN for c in value):
         return value
     return go_quote(value)
 
