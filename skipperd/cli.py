@@ -33,7 +33,8 @@ def _registry_validator() -> Callable[[list[Route]], list[str]]:
         from skipperd import filters, predicates
         from skipperd.routing.compile import validate as validate_routes
 
-        _, invalid = validate_routes(routes, predicates.make_registry(), filters.make_registry())
+        options = filters.FilterOptions(role=filters.options.SUPERVISOR)
+        _, invalid = validate_routes(routes, predicates.make_registry(), filters.make_registry(options))
         return [f"route {r.route_id!r}: {r.reason}" for r in invalid]
 
     return validate

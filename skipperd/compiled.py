@@ -32,6 +32,7 @@ from typing import Sequence
 
 #: The request path, compiled together as one group (mypyc calls between them natively).
 MODULES: tuple[str, ...] = (
+    "skipperd.http.body",
     "skipperd.http.context",
     "skipperd.http.fields",
     "skipperd.http.headers",

@@ -173,7 +173,7 @@ UPGRADE = planned("WebSocket and other protocol upgrades")
 FORWARD = planned("<forward> backend")
 PASSIVE_HEALTH = planned("passive health checks")
 BACKEND_CONN_LIMIT = planned("a limit on all idle backend connections")
-BODY_MATCHER = planned("blockContent's body matching")
+BODY_MATCHER = no_effect("blockContent scans the body as it streams and keeps only the longest blocked string's length")
 VALIDATE_QUERY = planned("query validation")
 REFUSE_PAYLOAD = planned("payload refusal")
 RFC_PATH = planned("RFC path patching")
@@ -271,9 +271,11 @@ class Settings:
     max_content_length: int = _setting(0, "Largest request body accepted, in bytes; larger requests are "
                                        "answered 413. 0 means no limit.", section="proxy", check=_non_negative)
     max_header_bytes: int = _setting(1 << 20, "Largest request head (request line and header fields) "
-                                     "accepted, in bytes; larger requests are answered 431.", section="proxy",
+                                     "accepted, in bytes; larger requests are answered 431. A backend's "
+                                     "response head has the same limit (502 past it).", section="proxy",
                                      check=_positive)
-    max_header_count: int = _setting(100, "Most request header fields accepted; more are answered 431.",
+    max_header_count: int = _setting(100, "Most request header fields accepted; more are answered 431. "
+                                     "The same limit applies to a backend's response (502).",
                                      own=True, section="proxy", check=_positive)
     timeout_backend: float = _setting(60.0, "Timeout for connecting to a backend.", section="proxy",
                                       kind="duration", check=_positive)
@@ -316,7 +318,9 @@ class Settings:
                                                  section="server", kind="duration", check=_positive)
     read_timeout_server: float = _setting(300.0, "Time a client has between two reads of its request body.",
                                           section="server", kind="duration", check=_positive)
-    write_timeout_server: float = _setting(60.0, "Time a client has to accept each piece of the response.",
+    write_timeout_server: float = _setting(60.0, "Time from the end of the request head to the end of the "
+                                           "response sent to the client (Go's WriteTimeout): the whole "
+                                           "response, however slowly the client reads.",
                                            section="server", kind="duration", check=_positive)
     keepalive_requests_server: int = _setting(0, "Requests per client connection before it is closed; 0 "
                                               "means unlimited.", section="server", check=_non_negative)
@@ -441,6 +445,9 @@ class Settings:
     # --- proxy (Skipper flags) ---
     enable_copy_stream_pool: bool = _setting(False, 'Flag to use a pooled copy stream in the proxy. This is an optimization that is experimental and this option might disappear in the future.', section="proxy", status=GO_COPY_POOL)
     rfc_patch_path: bool = _setting(False, 'Patches the incoming request path to preserve uncoded reserved characters according to RFC 2616 and RFC 3986.', section="proxy", status=RFC_PATH)
+    response_cache_max_memory_bytes: int = _setting(
+        64 << 20, "Memory the cache() filter's store may take in each worker, in bytes (Skipper's "
+        "ResponseCacheMaxMemoryBytes option).", own=True, section="filters", check=_positive)
     max_matcher_buffer_size: int = _setting(2097152, 'Sets the maximum read size of the body read by the block filter, default is 2MiB.', section="proxy", status=BODY_MATCHER)
     validate_query: bool = _setting(True, 'Validates the HTTP Query of a request and if invalid responds with status code 400.', section="proxy", status=VALIDATE_QUERY)
     validate_query_log: bool = _setting(True, 'Enable logging for validate query logs.', section="proxy", status=VALIDATE_QUERY)

@@ -36,7 +36,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             body = self.rfile.read(n) if n else b""
         headers = [[k, v] for k, v in self.headers.items()]
-        self.server.requests.append({"method": self.command, "target": self.path, "headers": headers})
+        self.server.requests.append({"method": self.command, "target": self.path, "headers": headers, "body": body})
         data = json.dumps({"method": self.command, "target": self.path, "headers": headers,
                            "body": body.decode("latin-1")}).encode()
         status = int(self.headers.get("X-Respond-Status") or 200)

@@ -312,3 +312,29 @@ def test_every_catalogue_filter_declares_its_arguments() -> None:
             continue
         assert getattr(spec, "summary", ""), spec.name
         assert isinstance(getattr(spec, "params", None), tuple), spec.name
+
+
+@pytest.mark.parametrize("query,name,value", [
+    ("a=1&b=2", "b", "2"), ("a=1&a=2", "a", "1"), ("a=x+y%21", "a", "x y!"), ("a%20b=1", "a b", "1"),
+    ("a", "a", ""), ("b=1", "a", None), ("", "a", None), ("a=&a=2", "a", ""),
+])
+def test_first_query_value_as_gos_values_get(query: str, name: str, value: str | None) -> None:
+    from skipperd.filters.query import first_value
+    assert first_value(query, name) == value
+
+
+def test_response_cookie_domain_follows_each_requests_host() -> None:
+    from skipperd.http.context import FilterContext
+    from skipperd.http.request import Request
+    from skipperd.http.response import Response
+    f = make_registry().get("responseCookie").create(("s", "v"))  # type: ignore[union-attr]
+    got = []
+    for host in ["www.example.org", "api.example.com", "www.example.org"] + [f"h{i}.a.b" for i in range(300)]:
+        ctx = FilterContext(Request("GET", "/", Headers(), host=host), {}, "r")
+        ctx.response = Response(200)
+        f.response(ctx)
+        got.append(ctx.response.headers.get("set-cookie"))
+    assert got[0] == got[2] == "s=v; Path=/; Domain=example.org; HttpOnly; Secure"
+    assert got[1] == "s=v; Path=/; Domain=example.com; HttpOnly; Secure"
+    assert got[-1] == "s=v; Path=/; Domain=a.b; HttpOnly; Secure"
+    assert len(f.by_host) <= 256

@@ -1,14 +1,17 @@
 """Built-in filters: specs that validate their arguments and create per-route instances.
 
-A filter instance is shared by every request of its route and holds no request state
-(../shared/STYLE.md §1). It defines ``request(ctx)`` and/or ``response(ctx)``; the routing
-table calls only the phases an instance defines, so a filter that has nothing to do in a phase
-leaves that method out and costs nothing there.
+The filter runtime contract
+===========================
 
-``make_registry(options)`` builds the registry of built-in specs; nothing registers itself on
-import (STYLE §2). Names come from ``skipperd.names``. Specs declare their arguments (``params``,
-``skipperd.params``) and a one-line ``summary``; ``skipperd filters`` and docs/filters.md are
-generated from them.
+Registries. ``make_registry(options)`` builds the registry of built-in specs; nothing registers
+itself on import (STYLE §2). Names come from ``skipperd.names``. ``options`` is a
+``FilterOptions`` (``skipperd.filters.options``): the supervisor passes ``role="supervisor"``,
+each worker ``role="worker"`` with its settings, its outbound HTTP client
+(``skipperd.proxy.client``), a clock, and the hooks where metrics and per-host shared state plug
+in. A spec keeps what it needs from the options when the registry is built.
+
+Specs declare their arguments (``params``, ``skipperd.params``) and a one-line ``summary``;
+``skipperd filters`` and docs/filters.md are generated from them.
 
 The catalogue's head-only filters (Skipper's semantics, one small module per family):
 ``header_ops`` (append, drop, dropRegexp, context, copy, the deprecated requestHeader,
@@ -17,9 +20,45 @@ modResponseHeader), ``header_codec`` (encode/decode base64, charmap encodings), 
 ``xforward`` (xforward, xforwardFirst), ``cors`` (corsOrigin), ``cookies``, ``query``
 (stripQuery, headerToQuery, queryToHeader), ``rfc`` (rfcPath, rfcHost), ``redirect`` (the
 deprecated redirect), ``meta`` (comment, annotate, originMarker), ``jitter`` (uniform, normal and
-histogram request and response latency).
+histogram request and response latency). On bodies: ``content`` (randomContent, repeatContent,
+repeatContentHex, wrapContent, wrapContentHex, inlineContentIfStatus, healthcheck, blockContent,
+blockContentHex), ``diag`` (tarpit, absorb, absorbSilent, logHeader, logBody), ``static``,
+``cache`` (one bounded store per registry, so per worker).
 
-Implemented (Skipper semantics, docs/reference/filters.md upstream):
+Validation and creation are separate (``skipperd.filters.base``). ``spec.validate(args)``
+checks the arguments and raises ``InvalidArguments`` with the reason; it builds nothing. The
+supervisor only validates: a route whose filter arguments fail is dropped alone and reported at
+``/routes/invalid``. ``spec.create(args)`` returns the instance; only workers create. A spec
+without ``validate`` is validated by ``create``; ``base.Spec`` derives both from one ``parse``.
+
+Instances and table swaps. An instance is shared by every request of its route and holds no
+request state. Instances with equal ``(name, args)`` are shared by all routes, unless the spec
+says ``per_route = True``: then each route has its own, keyed by route id, position, name and
+arguments. Either way an instance survives a table swap as the same object as long as a route
+still uses it, so per-route state (fadeIn's start, a breaker's counts) lives on; an instance no
+route uses any more gets ``close()`` (when it defines one) once the new table is in place.
+
+Phases. An instance defines ``request(ctx)`` and/or ``response(ctx)``; only the phases it
+defines are called. Request phases run in route order; a request filter that calls
+``ctx.serve(response)`` ends the request phase, and only the filters run so far see the
+response. Response phases run in reverse order. On an error response (the backend failed or
+timed out, a filter raised ``ProxyError``) only instances with ``handle_error_response = True``
+run their response phase, as Skipper's ``errorHandlerFilter``.
+
+Bodies (``skipperd.http.body``, ``FilterContext``). ``ctx.request_body`` is the request body as
+a stream (``None`` without one); ``ctx.set_request_body(data)`` replaces it,
+``ctx.wrap_request_body(transform)`` passes it through a ``Transform`` as it streams. In the
+response phase ``ctx.response.body`` (bytes made locally) or ``ctx.response.stream`` (a stream
+from the backend) holds the body; ``ctx.wrap_response_body(transform)`` and
+``ctx.set_response_body(data)`` work on either. The one response writer
+(``skipperd.proxy.respond.write_response``) decides the framing from the body finally sent:
+filters never need to fix ``Content-Length`` or ``Transfer-Encoding``.
+
+Per-request knobs a filter hands to the proxy through the context: ``outgoing_host``,
+``backend_timeout``, ``read_timeout``, ``write_timeout``; ``state_bag`` for values passed along
+one request.
+
+Built-in filters (Skipper semantics, docs/reference/filters.md upstream):
 
 * ``status(code)`` sets the response status;
 * ``inlineContent(text[, mime])`` serves ``text`` with status 200, the content type sniffed
@@ -31,11 +70,9 @@ Implemented (Skipper semantics, docs/reference/filters.md upstream):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from skipperd.filters import (
-    cookies, cors, dynamic, flowid, header_codec, header_mod, header_ops, jitter, meta, query, redirect, rfc,
-    xforward,
+    cache, content, cookies, cors, diag, dynamic, flowid, header_codec, header_mod, header_ops, jitter, meta, query,
+    redirect, rfc, static, xforward,
 )
 from skipperd.filters.accesslog import DisableAccessLogSpec, EnableAccessLogSpec, MaskAccessLogQuerySpec
 from skipperd.filters.audit import AuditLogSpec, UnverifiedAuditLogSpec
@@ -43,22 +80,9 @@ from skipperd.filters.base import FilterSpec
 from skipperd.filters.consistenthash import ConsistentHashBalanceFactorSpec, ConsistentHashKeySpec
 from skipperd.filters.headers import SetRequestHeaderSpec, SetResponseHeaderSpec
 from skipperd.filters.inline import InlineContentSpec
+from skipperd.filters.options import FilterOptions
 from skipperd.filters.status import StatusSpec
-from skipperd.metrics import NULL, Metrics
 from skipperd.registry import Registry
-
-
-@dataclass(frozen=True, slots=True)
-class FilterOptions:
-    """What built-in filters may need from the process.
-
-    ``metrics``: the process's metrics (``skipperd.metrics.Metrics``); a filter's own keys go
-    under ``<filter>.custom.<key>`` (``skipperd.metrics.custom_key``). ``max_audit_body``:
-    ``-max-audit-body`` for ``auditLog``.
-    """
-
-    metrics: Metrics = NULL
-    max_audit_body: int = 1024
 
 
 def make_registry(options: FilterOptions | None = None) -> Registry[FilterSpec]:
@@ -72,17 +96,17 @@ def make_registry(options: FilterOptions | None = None) -> Registry[FilterSpec]:
         DisableAccessLogSpec(),
         EnableAccessLogSpec(),
         MaskAccessLogQuerySpec(),
-        AuditLogSpec(o.max_audit_body),
+        AuditLogSpec(o.settings.max_audit_body),
         UnverifiedAuditLogSpec(),
         ConsistentHashKeySpec(),
         ConsistentHashBalanceFactorSpec(),
     ]
-    specs += _catalogue()
+    specs += _catalogue(o)
     specs += [spec() for spec in dynamic.SPECS]
     return Registry(specs)
 
 
-def _catalogue() -> list[FilterSpec]:
+def _catalogue(o: FilterOptions) -> list[FilterSpec]:
     h, c = header_ops, header_codec
     return [
         h.AppendRequestHeaderSpec(), h.AppendResponseHeaderSpec(),
@@ -106,6 +130,13 @@ def _catalogue() -> list[FilterSpec]:
         jitter.UniformRequestLatencySpec(), jitter.UniformResponseLatencySpec(),
         jitter.NormalRequestLatencySpec(), jitter.NormalResponseLatencySpec(),
         jitter.HistogramRequestLatencySpec(), jitter.HistogramResponseLatencySpec(),
+        content.RandomContentSpec(), content.RepeatContentSpec(), content.RepeatContentHexSpec(),
+        content.WrapContentSpec(), content.WrapContentHexSpec(), content.InlineContentIfStatusSpec(),
+        content.HealthCheckSpec(), content.BlockContentSpec(), content.BlockContentHexSpec(),
+        diag.TarpitSpec(), diag.AbsorbSpec(), diag.AbsorbSilentSpec(), diag.LogHeaderSpec(), diag.LogBodySpec(),
+        static.StaticSpec(),
+        # One store per registry, so per worker: every cache() of the worker's routes shares it.
+        cache.CacheSpec(cache.LRUStore(o.settings.response_cache_max_memory_bytes), o.clock),
     ]
 
 

@@ -72,7 +72,11 @@ def request_cookie(headers: Any, name: str) -> str | None:
 
 
 def add_request_cookie(headers: Any, name: str, value: str) -> None:
-    pair = f"{name}={format_value(value)}"
+    add_cookie_pair(headers, f"{name}={format_value(value)}")
+
+
+def add_cookie_pair(headers: Any, pair: str) -> None:
+    """Go's ``Request.AddCookie`` with the ``name=value`` text made once, at route build."""
     prior = headers.get("cookie")
     headers.set_field("cookie", "Cookie", f"{prior}; {pair}" if prior else pair)
 
@@ -216,20 +220,24 @@ class DropResponseCookieSpec(Spec):
 # --- set ------------------------------------------------------------------------------------------
 
 class RequestCookie:
-    __slots__ = ("name", "value", "key")
+    __slots__ = ("name", "value", "key", "pair")
 
     def __init__(self, name: str, value: str) -> None:
         self.name = name
         self.value = value
         self.key = "CookieSet:" + name
+        self.pair = f"{name}={format_value(value)}"
 
     def request(self, ctx: FilterContext) -> None:
         ctx.state_bag[self.key] = self.value
-        add_request_cookie(ctx.request.headers, self.name, self.value)
+        add_cookie_pair(ctx.request.headers, self.pair)
 
 
 class ResponseCookie:
-    __slots__ = ("name", "value", "key", "max_age", "change_only", "http_only")
+    """The ``Set-Cookie`` value depends on the request's host only: it is made once per host and
+    kept in a small map (cleared when full), so a request costs a lookup."""
+
+    __slots__ = ("name", "value", "key", "max_age", "change_only", "http_only", "by_host")
 
     def __init__(self, name: str, value: str, max_age: int, change_only: bool, http_only: bool) -> None:
         self.name = name
@@ -238,6 +246,7 @@ class ResponseCookie:
         self.max_age = max_age
         self.change_only = change_only
         self.http_only = http_only
+        self.by_host: dict[str, str] = {}
 
     def response(self, ctx: FilterContext) -> None:
         resp = ctx.response
@@ -247,8 +256,13 @@ class ResponseCookie:
         req = ctx.request
         if self.change_only and request_cookie(req.headers, self.name) == self.value:
             return
-        resp.headers.add("Set-Cookie", set_cookie_value(self.name, self.value, cookie_domain(req.host),
-                                                        self.max_age, self.http_only))
+        line = self.by_host.get(req.host)
+        if line is None:
+            if len(self.by_host) >= 256:
+                self.by_host.clear()
+            line = self.by_host[req.host] = set_cookie_value(self.name, self.value, cookie_domain(req.host),
+                                                             self.max_age, self.http_only)
+        resp.headers.add("Set-Cookie", line)
 
 
 _VALUE = Param("value", STRING, "cookie value")

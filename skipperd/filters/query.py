@@ -12,7 +12,7 @@ is a Go format string whose ``%s`` (or ``%v``) takes the value, e.g. ``"Bearer %
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 from skipperd import names
 from skipperd.errors import InvalidArguments
@@ -129,6 +129,18 @@ def go_format(fmt: str) -> tuple[str, str]:
     return before, "".join(out)
 
 
+def first_value(query: str, name: str) -> str | None:
+    """``url.Values.Get``: the first value of ``name`` in a raw query, decoded; without parsing
+    the whole query into a dict (this runs per request)."""
+    for part in query.split("&"):
+        key, _, value = part.partition("=")
+        if "%" in key or "+" in key:
+            key = unquote_plus(key)
+        if key == name:
+            return unquote_plus(value) if "%" in value or "+" in value else value
+    return None
+
+
 class QueryToHeader:
     __slots__ = ("param", "header", "lower", "prefix", "suffix")
 
@@ -143,10 +155,10 @@ class QueryToHeader:
         req = ctx.request
         if req.headers.get(self.lower) or not req.query:
             return
-        values = req.query_params().get(self.param)
-        if not values or not values[0]:
+        v = first_value(req.query, self.param)
+        if not v:
             return
-        value = f"{self.prefix}{values[0]}{self.suffix}"
+        value = f"{self.prefix}{v}{self.suffix}"
         if header_value_ok(value):
             req.headers.set_field(self.lower, self.header, value)
 

@@ -57,6 +57,10 @@ class Headers:
             self._items = [t for t in items if t[0] != lower]
             self._items.append((lower, name, value))
 
+    def remove_names(self, lowers: frozenset[str]) -> None:
+        """Remove every field whose lower-case name is in ``lowers``."""
+        self._items = [t for t in self._items if t[0] not in lowers]
+
     def remove(self, name: str) -> None:
         key = name.lower()
         self._items = [t for t in self._items if t[0] != key]

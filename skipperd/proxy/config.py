@@ -25,6 +25,8 @@ class ProxyConfig:
     disable_keepalives: bool = False
     tcp_keepalive: float = 30.0          # backend sockets: TCP keep-alive idle time and interval
     max_content_length: int = 0
+    max_header_bytes: int = 1 << 20      # a backend's response head, as a client's request head
+    max_header_count: int = 100
     read_timeout: float = 300.0          # client body, between two reads
     write_timeout: float = 60.0          # client, per write
     forwarded: Forwarded | None = None
@@ -47,6 +49,8 @@ class ProxyConfig:
             disable_keepalives=s.disable_http_keepalives,
             tcp_keepalive=s.keepalive_backend,
             max_content_length=s.max_content_length,
+            max_header_bytes=s.max_header_bytes,
+            max_header_count=s.max_header_count,
             read_timeout=s.read_timeout_server,
             write_timeout=s.write_timeout_server,
             forwarded=Forwarded.create(s.forwarded_headers, s.forwarded_headers_exclude_cidrs, port),

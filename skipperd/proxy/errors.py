@@ -19,6 +19,8 @@ endpoint before it is answered.
 
 from __future__ import annotations
 
+from typing import Any
+
 from skipperd.errors import SkipperdError
 
 
@@ -28,6 +30,8 @@ class ProxyError(SkipperdError):
     def __init__(self, status: int, reason: str) -> None:
         self.status = status
         self.reason = reason
+        self.ctx: Any = None  # the FilterContext of the route that failed, for error-handling filters
+        self.ran = 0          # how many of that route's filters ran
         super().__init__(f"{status}: {reason}")
 
 

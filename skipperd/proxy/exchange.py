@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from skipperd.http.body import RequestBody
 from skipperd.http.request import Request
 from skipperd.proxy.netio import Channel
 
 
-class BodySource(Protocol):
+class BodySource(RequestBody, Protocol):
     """The client's request body, streamed in bounded pieces (the worker implements it).
 
     ``length`` is the Content-Length, ``-1`` for a chunked body. ``read()`` returns the next
@@ -37,23 +38,25 @@ class BodySource(Protocol):
 
 
 class Exchange:
-    __slots__ = ("request", "client", "body", "head", "http10", "keep_alive", "conn_opts",
-                 "status", "sent", "route_id", "head_sent", "state_bag", "t_lookup", "t_backend",
-                 "backend_status", "backend_host")
+    __slots__ = ("request", "client", "body", "head", "http10", "keep_alive",
+                 "status", "sent", "route_id", "head_sent", "write_deadline", "state_bag", "t_lookup",
+                 "t_backend", "backend_status", "backend_host")
 
     def __init__(self, request: Request, client: Channel, body: BodySource | None, keep_alive: bool,
-                 http10: bool = False, conn_opts: frozenset[str] | None = None) -> None:
+                 http10: bool = False) -> None:
         self.request = request
         self.client = client
         self.body = body
         self.head = request.method == "HEAD"
         self.http10 = http10
         self.keep_alive = keep_alive
-        self.conn_opts = conn_opts      # header names the client's Connection header listed
         self.status = 0
         self.sent = 0                   # response body bytes sent
         self.route_id = ""
         self.head_sent = False
+        # When the response must have been written whole (-write-timeout-server, counted from
+        # the end of the request head; the worker sets it).
+        self.write_deadline = 1e18
         # For the access log and metrics (skipperd.metrics.request), noted by the proxy:
         self.state_bag: dict[str, Any] | None = None  # the filters' state bag of the matched route
         self.t_lookup = -1.0            # seconds of the route lookup; -1: none was made

@@ -9,8 +9,10 @@
   request is matched again, at most ``-max-loopbacks`` times (500 past that); network and LB
   backends: ``upstream.Upstream``;
 * every response gets ``Server: Skipper`` unless it has a Server field, then the response
-  filters run; errors skip them (Skipper runs only error-handling filters, none built yet) and
-  are answered with the status text as plain text.
+  filters run; an error (a backend failure, a timeout) is answered with the status text as
+  plain text, and only the response phases of error-handling filters run on it (those with
+  ``handle_error_response``, Skipper's ``errorHandlerFilter``), of the filters already run;
+* ``respond.write_response`` writes every response, whatever made it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from skipperd.proxy.errors import ConnectError, ProxyError, RequestBodyError
 from skipperd.proxy.exchange import Exchange
 from skipperd.proxy.lb import Selector, make_selector
 from skipperd.proxy.pool import Pools
-from skipperd.proxy.respond import SERVER, error_response, send_local
+from skipperd.proxy.respond import SERVER, error_response, write_response
 from skipperd.proxy.upstream import Upstream
 from skipperd.proxy import target
 
@@ -47,20 +49,38 @@ class _NotFound(ProxyError):
 
 
 class Proxy:
-    __slots__ = ("cfg", "pools", "upstream", "stopping", "_selectors", "_not_found")
+    __slots__ = ("cfg", "pools", "upstream", "stopping", "_selectors", "_not_found_status", "_table_endpoints")
 
     def __init__(self, cfg: ProxyConfig, pools: Pools | None = None) -> None:
         self.cfg = cfg
-        self.pools = pools if pools is not None else Pools(cfg.idle_conns_num, cfg.idle_timeout_backend)
+        self.pools = pools if pools is not None else Pools(cfg.idle_conns_num, cfg.idle_timeout_backend,
+                                                                  cfg.max_header_bytes, cfg.max_header_count)
         self.upstream = Upstream(cfg, self.pools)
         self.stopping = False  # graceful stop: responses say Connection: close
         # LB state per backend (BackendKey: equal for routes with the same endpoints), per worker.
         self._selectors: dict[Any, Selector] = {}
-        self._not_found = _NotFound(cfg.default_status, "route not found")
+        self._not_found_status = cfg.default_status
+        self._table_endpoints: set[Any] = set()
 
-    def table_changed(self) -> None:
+    def table_changed(self, table: Any = None) -> None:
+        """A new route table is in place: close the pools of the endpoints it no longer has.
+
+        At once, not at the next idle sweep: a backend taken out of the table (a pod scaled
+        down) must not keep connections from every worker. Endpoints no table names (dynamic
+        and forward backends) are left to the idle sweep.
+        """
         if len(self._selectors) > 10000:
             self._selectors.clear()
+        if table is None:
+            return
+        keys: set[Any] = set()
+        for route in table:
+            for e in route.backend.endpoints:
+                keys.add(e.key)
+        gone = self._table_endpoints - keys
+        self._table_endpoints = keys
+        if gone:
+            self.upstream.forget(gone)
 
     def serve(self, ex: Exchange, table: Any) -> None:
         """Answer one exchange. ``ClientGone``/``UpstreamBroken`` mean: drop the client connection."""
@@ -72,6 +92,8 @@ class Proxy:
         except ProxyError as pe:
             self._log_error(ex, pe.status, pe.reason)
             resp = error_response(pe.status)
+            if pe.ctx is not None:
+                resp = _on_error(pe.ctx, pe.ran, resp)
         except RequestBodyError as be:
             self._log_error(ex, be.status, be.reason)
             ex.keep_alive = False
@@ -80,10 +102,7 @@ class Proxy:
             body = ex.body
             if self.stopping or (body is not None and not body.complete and not body.reusable_after_response()):
                 ex.keep_alive = False
-        if resp.stream is None:
-            send_local(ex, resp, self.cfg.write_timeout)
-        else:
-            self.upstream.send_response(ex, resp)
+        write_response(ex, resp, self.cfg.write_timeout)
 
     def _route(self, ex: Exchange, table: Any, loops: int) -> Response:
         req = ex.request
@@ -94,79 +113,92 @@ class Proxy:
         else:
             m = None
         if m is None:
-            raise self._not_found
+            # A new exception each time: re-raising one instance grows its traceback by this
+            # request's frames on every raise (1.5 KB per 404, never freed).
+            raise _NotFound(self._not_found_status, "route not found")
         route, params = m
         ex.route_id = route.id
-        ctx = FilterContext(req, params, route.id)
+        ctx = FilterContext(req, params, route.id, ex.body)
+        ctx.route = route
         ex.state_bag = ctx.state_bag
         rfs = route.request_filters
         i = 0
-        for f in rfs:
-            f(ctx)
-            if ctx.served:
-                break
-            i += 1
+        resp: Response | None = None
+        try:
+            for f in rfs:
+                f(ctx)
+                if ctx.served:
+                    break
+                i += 1
+            if not ctx.served:
+                resp = self._backend(ex, ctx, table, route, loops)
+        except ProxyError as e:
+            if e.ctx is None and route.error_filters and not isinstance(e, _NotFound):
+                e.ctx = ctx
+                e.ran = _instances_run(route, i)
+            raise
         if ctx.served:
             resp = ctx.response
-            assert resp is not None
             response_filters = _served_response_filters(route, i)
         else:
             response_filters = route.response_filters
-            backend = route.backend
-            t = backend.type
-            if t is _NETWORK:
-                up = self.upstream
-                ep = up.endpoints.get(backend.endpoints[0].key) or up.endpoint(backend.endpoints[0].key)
-                host = ctx.outgoing_host or (req.host if self.cfg.preserve_host and req.host else ep[1])
-                t0 = perf_counter()
-                try:
-                    resp = up.forward(ex, ctx, ep[0], host)
-                finally:
-                    ex.t_backend += perf_counter() - t0
-                ex.backend_status = resp.status
-                ex.backend_host = ep[1]
-            elif t is _LB:
-                t0 = perf_counter()
-                try:
-                    resp = self._forward_lb(ex, ctx, backend)
-                finally:
-                    ex.t_backend += perf_counter() - t0
-                ex.backend_status = resp.status
-            elif t is _SHUNT:
-                resp = ctx.response or Response(404)
-            elif t is _LOOPBACK:
-                if loops >= self.cfg.max_loopbacks:
-                    raise ProxyError(500, f"max loopbacks reached after route {route.id}")
-                resp = self._route(ex, table, loops + 1)
-            elif t is _DYNAMIC:
-                key, authority = target.dynamic(ctx.state_bag, req.host)
-                resp = self.upstream.forward(ex, ctx, self.upstream.endpoint(key)[0],
-                                             self._outgoing_host(ctx, authority))
-            elif t is _FORWARD:
-                fw = self.cfg.forward
-                if fw is None:
-                    raise ProxyError(500, f"route {route.id}: <forward> backend without -forward-backend-url")
-                resp = self.upstream.forward(ex, ctx, self.upstream.endpoint(fw[0])[0],
-                                             self._outgoing_host(ctx, fw[1]))
-            else:
-                raise ProxyError(500, f"route {route.id}: {t.value} backends are not supported")
-        stream = resp.stream
-        if stream is not None:
-            if not stream.has_server:
+        assert resp is not None
+        if not resp.has_server:
+            if resp.stream is not None or "server" not in resp.headers:
                 resp.headers.raw().append(_SERVER_ITEM)
-                stream.has_server = True
-        elif "server" not in resp.headers:
-            resp.headers.raw().append(_SERVER_ITEM)
+            resp.has_server = True
         if response_filters:
             ctx.response = resp
             for f in response_filters:
                 f(ctx)
             final = ctx.response
             if final is not resp and final is not None:
-                if stream is not None and final.stream is None:
-                    stream.close()  # a filter replaced the proxied response
+                if resp.stream is not None and final.stream is not resp.stream:
+                    resp.stream.close()  # a filter replaced the proxied response
                 resp = final
         return resp
+
+    def _backend(self, ex: Exchange, ctx: FilterContext, table: Any, route: Any, loops: int) -> Response:
+        backend = route.backend
+        t = backend.type
+        if t is _NETWORK:
+            up = self.upstream
+            req = ctx.request
+            ep = up.endpoints.get(backend.endpoints[0].key) or up.endpoint(backend.endpoints[0].key)
+            host = ctx.outgoing_host or (req.host if self.cfg.preserve_host and req.host else ep[1])
+            t0 = perf_counter()
+            try:
+                resp = up.forward(ex, ctx, ep[0], host)
+            finally:
+                ex.t_backend += perf_counter() - t0
+            ex.backend_status = resp.status
+            ex.backend_host = ep[1]
+            return resp
+        if t is _LB:
+            t0 = perf_counter()
+            try:
+                resp = self._forward_lb(ex, ctx, backend)
+            finally:
+                ex.t_backend += perf_counter() - t0
+            ex.backend_status = resp.status
+            return resp
+        if t is _SHUNT:
+            return ctx.response or Response(404)
+        if t is _LOOPBACK:
+            if loops >= self.cfg.max_loopbacks:
+                raise ProxyError(500, f"max loopbacks reached after route {route.id}")
+            return self._route(ex, table, loops + 1)
+        if t is _DYNAMIC:
+            key, authority = target.dynamic(ctx.state_bag, ctx.request.host)
+            return self.upstream.forward(ex, ctx, self.upstream.endpoint(key)[0],
+                                         self._outgoing_host(ctx, authority))
+        if t is _FORWARD:
+            fw = self.cfg.forward
+            if fw is None:
+                raise ProxyError(500, f"route {route.id}: <forward> backend without -forward-backend-url")
+            return self.upstream.forward(ex, ctx, self.upstream.endpoint(fw[0])[0],
+                                         self._outgoing_host(ctx, fw[1]))
+        raise ProxyError(500, f"route {route.id}: {t.value} backends are not supported")
 
     def _outgoing_host(self, ctx: FilterContext, endpoint_host: str) -> str:
         if ctx.outgoing_host:
@@ -212,6 +244,30 @@ class Proxy:
             r = ex.request
             log.log(level, 'error while proxying, route %s, status %d: %s, remote host: %s, request: "%s %s", host: %s',
                     ex.route_id or "-", status, reason, r.remote_addr, r.method, r.raw_path, r.host)
+
+
+def _instances_run(route: Any, i: int) -> int:
+    """How many of the route's filter instances ran when request phase ``i`` was reached."""
+    rfs = route.request_filters
+    if i >= len(rfs):
+        return len(route.filters)
+    inst = getattr(rfs[i], "__self__", None)
+    for n, f in enumerate(route.filters):
+        if f is inst:
+            return n + 1
+    return len(route.filters)
+
+
+def _on_error(ctx: FilterContext, ran: int, resp: Response) -> Response:
+    """Run the error-handling filters among those that ran, in reverse order, on ``resp``."""
+    route = ctx.route
+    ctx.response = resp
+    for f in reversed(route.filters[:ran]):
+        if getattr(f, "handle_error_response", False):
+            phase = getattr(f, "response", None)
+            if phase is not None:
+                phase(ctx)
+    return ctx.response or resp
 
 
 def _served_response_filters(route: Any, i: int) -> Sequence[Callable[[FilterContext], None]]:

@@ -29,12 +29,30 @@ class PoolKey(NamedTuple):
     port: int
 
 
+class BackendLimit(Exception):
+    """The backend's response head is over a limit (raised from a parser callback)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Excess(Exception):
+    """The backend sent bytes past the end of its response (raised from a parser callback)."""
+
+
 class UpstreamConn:
-    """A backend connection and the state of the response being read from it."""
+    """A backend connection and the state of the response being read from it.
+
+    The response head is bounded as a client's request head is (``-max-header-bytes``,
+    ``-max-header-count``). Bytes after the end of a response (an origin that wrote more than
+    its framing) are never parsed as part of it: the callbacks stop the parser (``Excess``) and
+    the connection is not reused (``upstream.py``). Trailer fields are counted, not kept.
+    """
 
     __slots__ = ("ch", "pool", "key", "parser", "items", "status", "head_done", "done", "body",
                  "keep_alive", "chunked", "length", "has_date", "has_server", "idle_since",
-                 "reused", "conn_tokens")
+                 "reused", "conn_tokens", "head_bytes", "max_head", "max_fields")
 
     def __init__(self, ch: netio.Channel, pool: "Pool") -> None:
         self.ch = ch
@@ -43,9 +61,12 @@ class UpstreamConn:
         self.parser = httptools.HttpResponseParser(self)
         self.idle_since = 0.0
         self.reused = False
+        self.max_head = pool.max_head
+        self.max_fields = pool.max_fields
         self.reset()
 
     def reset(self) -> None:
+        self.head_bytes = 0
         self.items: list[tuple[str, str, str]] = []
         self.status = 0
         self.head_done = False
@@ -64,11 +85,23 @@ class UpstreamConn:
 
     # --- httptools callbacks (hot) --------------------------------------------------------------
 
+    def on_message_begin(self) -> None:
+        if self.done:
+            raise Excess()
+
     def on_header(self, name: bytes, value: bytes) -> None:
+        n = self.head_bytes = self.head_bytes + len(name) + len(value) + 4
+        if n > self.max_head:
+            raise BackendLimit("backend response head too large")
+        if self.head_done:
+            return  # a trailer field: counted, not kept
+        items = self.items
+        if len(items) >= self.max_fields:
+            raise BackendLimit("too many header fields in the backend response")
         t = _NAMES.get(name) or header_name(name)
         lower = t[0]
         v = value.decode("latin-1")
-        self.items.append((lower, t[1], v))
+        items.append((lower, t[1], v))
         if lower in _SPECIAL:
             if lower == "content-length":
                 try:
@@ -117,13 +150,17 @@ _PLAIN_CONNECTION = frozenset({"keep-alive", "close"})
 
 
 class Pool:
-    __slots__ = ("key", "idle", "max_idle", "idle_timeout", "tls_session")
+    __slots__ = ("key", "idle", "max_idle", "idle_timeout", "max_head", "max_fields", "closed", "tls_session")
 
-    def __init__(self, key: PoolKey, max_idle: int, idle_timeout: float) -> None:
+    def __init__(self, key: PoolKey, max_idle: int, idle_timeout: float,
+                 max_head: int = 1 << 20, max_fields: int = 100) -> None:
         self.key = key
         self.idle: list[UpstreamConn] = []
         self.max_idle = max_idle
         self.idle_timeout = idle_timeout
+        self.max_head = max_head      # a response head's bytes and fields, as a request's
+        self.max_fields = max_fields
+        self.closed = False           # its endpoint left the table: connections in use close on release
         self.tls_session: ssl.SSLSession | None = None  # https: resumed by new connections
 
     def get(self) -> UpstreamConn | None:
@@ -146,7 +183,7 @@ class Pool:
         return None
 
     def put(self, conn: UpstreamConn) -> None:
-        if len(self.idle) >= self.max_idle or conn.ch.closed:
+        if len(self.idle) >= self.max_idle or conn.ch.closed or self.closed:
             conn.close()
             return
         conn.idle_since = netio.now()
@@ -170,29 +207,38 @@ class Pool:
 class Pools:
     """All pools of a worker, by endpoint."""
 
-    __slots__ = ("_pools", "max_idle", "idle_timeout")
+    __slots__ = ("_pools", "max_idle", "idle_timeout", "max_head", "max_fields")
 
-    def __init__(self, max_idle: int, idle_timeout: float) -> None:
+    def __init__(self, max_idle: int, idle_timeout: float, max_head: int = 1 << 20, max_fields: int = 100) -> None:
         self._pools: dict[PoolKey, Pool] = {}
         self.max_idle = max_idle
         self.idle_timeout = idle_timeout
+        self.max_head = max_head
+        self.max_fields = max_fields
 
     def pool(self, key: PoolKey) -> Pool:
         p = self._pools.get(key)
         if p is None:
-            p = self._pools[key] = Pool(key, self.max_idle, self.idle_timeout)
+            p = self._pools[key] = Pool(key, self.max_idle, self.idle_timeout, self.max_head, self.max_fields)
         return p
 
     def close_expired(self) -> int:
         """Run every ``-close-idle-conns-period``: drop connections idle past the timeout."""
+        # Empty pools stay: the proxy's endpoint cache holds them (a pool dropped here would live
+        # on there, unswept). Pools go with their endpoint (close_pool) or all at once (close_all).
         limit = netio.now() - self.idle_timeout
         n = 0
-        for key in list(self._pools):
-            p = self._pools[key]
+        for p in self._pools.values():
             n += p.close_idle(limit)
-            if not p.idle:
-                del self._pools[key]
         return n
+
+    def close_pool(self, key: PoolKey) -> int:
+        """Close an endpoint's pool now (its endpoint left the table); its idle connections closed."""
+        p = self._pools.pop(key, None)
+        if p is None:
+            return 0
+        p.closed = True
+        return p.close_idle()
 
     def close_all(self) -> None:
         for p in self._pools.values():

@@ -3,10 +3,9 @@
 ``Upstream.forward`` checks a connection out of the endpoint's pool (or connects), sends the
 request head (with the body's first piece when it came with the head), streams the rest of the
 body in bounded pieces (re-chunked when the client sent it chunked), and reads the response head
-with the connection's reused httptools parser. ``Upstream.send_response`` writes the (filtered)
-head with the first body piece in one write and streams the rest: ``Content-Length`` bodies pass
-through, chunked ones are re-chunked, bodies delimited by the backend closing its connection are
-chunked for HTTP/1.1 clients and sent until close to HTTP/1.0 ones.
+with the connection's reused httptools parser. The response's body is an ``UpstreamBody``
+stream that filters may wrap; ``skipperd.proxy.respond.write_response`` frames and sends it.
+The request's framing comes from the request body as filters left it (``request_head``).
 
 A pooled connection that the backend closed while it idled fails on use, before any byte of
 the response: a request without a body is then sent once more on a new connection.
@@ -21,6 +20,7 @@ from urllib.parse import quote
 
 import httptools
 
+from skipperd.http.body import RequestBody
 from skipperd.http.context import FilterContext
 from skipperd.http.fields import head_is_clean, unsafe_fields
 from skipperd.http.headers import Headers
@@ -28,16 +28,16 @@ from skipperd.http.response import Response
 from skipperd.proxy import netio
 from skipperd.proxy.config import FOREVER, ProxyConfig
 from skipperd.proxy.errors import ClientGone, ConnectError, ProxyError, RequestBodyError
-from skipperd.proxy.exchange import BodySource, Exchange
+from skipperd.proxy.exchange import Exchange
 from skipperd.proxy.hop import HOP_BY_HOP, connection_options
-from skipperd.proxy.pool import Pool, PoolKey, Pools, UpstreamConn
-from skipperd.proxy.respond import STATUS_LINES, date_line, drop_unsafe_fields, encode_head, send, status_line
+from skipperd.proxy.pool import BackendLimit, Pool, PoolKey, Pools, UpstreamConn
+from skipperd.proxy.respond import encode_head
 
 RECV_SIZE = 65536
 _CHUNK_END = b"0\r\n\r\n"
 #: Request fields never forwarded as received: hop-by-hop ones, Host (written from the outgoing
 #: host) and Expect (skipperd answers 100-continue itself and streams the body).
-_REQUEST_SKIP = HOP_BY_HOP | {"host", "expect"}
+_REQUEST_SKIP = HOP_BY_HOP | {"host", "expect", "content-length"}
 _SAFE_PATH = "/:@!$&'()*+,;=-._~"
 _CONNECT_FAILED = (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ECONNRESET,
                    errno.EADDRNOTAVAIL, errno.ENETDOWN, errno.EHOSTDOWN)
@@ -88,28 +88,42 @@ class Upstream:
         """The pool of an endpoint ``(scheme, host, port)`` and its Host header value."""
         ep = self.endpoints.get(key)
         if ep is None:
-            if len(self.endpoints) > 10000:
+            if len(self.endpoints) > 10000:  # dynamic backends without end: start over
                 self.endpoints.clear()
+                self.pools.close_all()
             scheme, host, port = key
             ep = self.endpoints[key] = (self.pools.pool(PoolKey(scheme, host, port)),
                                          host_port(scheme, host, port))
         return ep
 
+    def forget(self, keys: set[tuple[str, str, int]]) -> None:
+        """Close the pools of endpoints that left the route table."""
+        for key in keys:
+            self.endpoints.pop(key, None)
+            self.pools.close_pool(PoolKey(*key))
+
     # --- request ---------------------------------------------------------------------------------
 
-    def request_head(self, ex: Exchange, ctx: FilterContext, host: str, chunked: bool) -> bytes:
+    def request_head(self, ex: Exchange, ctx: FilterContext, host: str, body: RequestBody | None) -> bytes:
+        """The request head; its framing comes from ``body`` (the request body as filters left
+        it), never from the fields: a body of known length gets its ``Content-Length``, one of
+        unknown length is chunked, no body keeps a ``Content-Length: 0`` the client sent."""
         req = ctx.request
         target = quote(req.path, safe=_SAFE_PATH) if req.path_changed else req.raw_path
         if req.query:
             target = f"{target}?{req.query}"
         parts = [f"{req.method} {target} HTTP/1.1\r\nHost: {host}\r\n"]
-        extra = ex.conn_opts
         for lower, name, value in req.headers.raw():
-            if lower in _REQUEST_SKIP or (extra is not None and lower in extra):
+            if lower in _REQUEST_SKIP:
+                if lower == "content-length" and body is None:
+                    parts.append("Content-Length: 0\r\n")
                 continue
             parts.append(f"{name}: {value}\r\n")
-        if chunked:
-            parts.append("Transfer-Encoding: chunked\r\n")
+        if body is not None:
+            if body.chunked or body.length < 0:
+                parts.append("Transfer-Encoding: chunked\r\n")
+            else:
+                parts.append(f"Content-Length: {body.length}\r\n")
         if self.cfg.disable_keepalives:
             parts.append("Connection: close\r\n")
         parts.append("\r\n")
@@ -150,9 +164,8 @@ class Upstream:
 
     def forward(self, ex: Exchange, ctx: FilterContext, pool: Pool, host: str) -> Response:
         """Send the request to the pool's endpoint; the response head, its body still to stream."""
-        body = ex.body
-        chunked = body is not None and body.chunked
-        head = self.request_head(ex, ctx, host, chunked)
+        body = ctx.request_body
+        head = self.request_head(ex, ctx, host, body)
         conn = None if self.cfg.disable_keepalives else pool.get()
         if conn is None:
             conn = self.connect(pool)
@@ -166,11 +179,22 @@ class Upstream:
         except BaseException:
             conn.close()
             raise
-        resp = Response(conn.status, Headers(conn.items))
-        resp.stream = conn
+        items = conn.items
+        if conn.conn_tokens:
+            # Fields the backend's Connection header names are hop-by-hop: gone before filters run.
+            drop = connection_options(conn.conn_tokens)
+            items = [t for t in items if t[0] not in drop]
+        resp = Response(conn.status, Headers(items))
+        resp.has_server = conn.has_server
+        if ex.head:
+            conn.new_parser()  # llhttp would wait for the body the head announced
+            conn.done = True
+        if self.cfg.disable_keepalives:
+            conn.keep_alive = False
+        resp.stream = UpstreamBody(conn, ex.write_deadline)
         return resp
 
-    def _exchange(self, conn: UpstreamConn, head: bytes, body: BodySource | None, retry: bool) -> None:
+    def _exchange(self, conn: UpstreamConn, head: bytes, body: RequestBody | None, retry: bool) -> None:
         conn.reset()
         ch = conn.ch
         timeout = self.cfg.header_timeout
@@ -189,9 +213,9 @@ class Upstream:
             # The backend may have answered early (413 ...) and closed: read what it said.
         self._read_head(conn, retry)
 
-    def _send_body(self, ch: netio.Channel, head: bytes, body: BodySource, timeout: float) -> None:
+    def _send_body(self, ch: netio.Channel, head: bytes, body: RequestBody, timeout: float) -> None:
         first = body.buffered()
-        if body.chunked:
+        if body.chunked or body.length < 0:
             ch.send_all(head + _chunk(first) if first else head, timeout, "write to backend")
             while True:
                 piece = body.read()
@@ -210,10 +234,12 @@ class Upstream:
         ch = conn.ch
         parser = conn.parser
         timeout = self.cfg.header_timeout
-        got = False
+        deadline = netio.now() + timeout  # for the whole head, not each read
+        got = 0
+        max_fed = conn.max_head + RECV_SIZE
         while True:
             try:
-                data = ch.recv_after_wait(RECV_SIZE, timeout, "backend response header")
+                data = ch.recv_after_wait(RECV_SIZE, deadline - netio.now(), "backend response header")
             except netio.IOTimeout:
                 raise ProxyError(504, "timeout waiting for the backend's response header") from None
             except OSError as e:
@@ -224,134 +250,92 @@ class Upstream:
                 if retry and not got:
                     raise _Stale()
                 raise ProxyError(503, "the backend closed the connection before responding")
-            got = True
+            got += len(data)
             try:
                 parser.feed_data(data)
             except httptools.HttpParserUpgrade:
                 # TODO(issue: upgrade tunnel): 101 Switching Protocols needs the tunnel.
                 raise ProxyError(503, "backend switched protocols; upgrades are not supported yet") from None
             except httptools.HttpParserError as e:
-                raise ProxyError(503, f"malformed backend response: {e}") from None
+                cause = e.__context__
+                if isinstance(cause, BackendLimit):
+                    raise ProxyError(502, cause.reason) from None
+                if not conn.done:
+                    raise ProxyError(503, f"malformed backend response: {e}") from None
+                # Bytes past the end of the response: never relayed, the connection not reused.
+                conn.keep_alive = False
             if conn.head_done:
                 if conn.status >= 200:
                     return
                 # An interim response whose end has not arrived yet: a 1xx has no body.
                 raise ProxyError(503, "malformed interim response from the backend")
+            if got > max_fed:
+                # httptools gathers a field before calling back: bound what it may gather.
+                raise ProxyError(502, "backend response head too large")
 
-    # --- response --------------------------------------------------------------------------------
 
-    def release(self, conn: UpstreamConn, reusable: bool) -> None:
-        if reusable and not self.cfg.disable_keepalives:
+
+class UpstreamBody:
+    """A backend response's body as a ``BodyStream``: pieces as llhttp parses them.
+
+    ``close()`` gives the connection back to its pool when the body was read to its end and the
+    backend keeps the connection; otherwise the connection is closed.
+    """
+
+    __slots__ = ("conn", "length", "deadline")
+
+    def __init__(self, conn: UpstreamConn, deadline: float = 0.0) -> None:
+        self.conn = conn
+        self.length = -1 if conn.chunked or conn.length < 0 else conn.length
+        # Waiting for the backend counts against the response's write deadline (the whole
+        # response, -write-timeout-server); 0: none.
+        self.deadline = deadline
+
+    def buffered(self) -> bytes:
+        pieces = self.conn.body
+        if not pieces:
+            return b""
+        out = b"".join(pieces) if len(pieces) != 1 else pieces[0]
+        pieces.clear()
+        return out
+
+    def exhausted(self) -> bool:
+        conn = self.conn
+        return conn.done and not conn.body
+
+    def read(self) -> bytes:
+        conn = self.conn
+        pieces = conn.body
+        while not pieces:
+            if conn.done:
+                return b""
+            try:
+                wait = self.deadline - netio.now() if self.deadline else FOREVER
+                data = conn.ch.recv(RECV_SIZE, wait if wait > 0 else 0.001, "backend body")
+            except OSError as e:
+                raise UpstreamBroken(f"reading the backend body: {e.strerror or e}") from None
+            if not data:
+                if not conn.chunked and conn.length < 0:  # delimited by the backend's close
+                    conn.done = True
+                    conn.keep_alive = False
+                    return b""
+                raise UpstreamBroken("the backend closed the connection in the middle of the body")
+            try:
+                conn.parser.feed_data(data)
+            except httptools.HttpParserError as e:
+                if not conn.done:
+                    raise UpstreamBroken(f"malformed backend body: {e}") from None
+                conn.keep_alive = False  # bytes past the end of the response: dropped with the connection
+        out = b"".join(pieces) if len(pieces) != 1 else pieces[0]
+        pieces.clear()
+        return out
+
+    def close(self) -> None:
+        conn = self.conn
+        if conn.done and conn.keep_alive and not conn.body:
             conn.pool.put(conn)
         else:
             conn.close()
-
-    def send_response(self, ex: Exchange, resp: Response) -> None:
-        conn: UpstreamConn = resp.stream
-        try:
-            self._send_response(ex, resp, conn)
-        except BaseException:
-            conn.close()
-            raise
-
-    def _send_response(self, ex: Exchange, resp: Response, conn: UpstreamConn) -> None:
-        # The hot path of every proxied response: helpers inlined, one write for head and body.
-        timeout = self.cfg.write_timeout
-        status = resp.status
-        parts = [STATUS_LINES.get(status) or status_line(status)]
-        hop = HOP_BY_HOP
-        if conn.conn_tokens:
-            hop = hop | connection_options(conn.conn_tokens)
-        for lower, name, value in resp.headers.raw():
-            if lower not in hop:
-                parts.append(f"{name}: {value}\r\n")
-        if not conn.has_date:
-            parts.append(date_line())
-        up = conn.status
-        no_body = ex.head or up < 200 or up == 204 or up == 304
-        chunk_out = False
-        if not no_body and (conn.chunked or conn.length < 0):
-            if ex.http10:
-                ex.keep_alive = False  # delimited by closing the connection
-            else:
-                chunk_out = True
-                parts.append("Transfer-Encoding: chunked\r\n")
-        if not ex.keep_alive:
-            parts.append("Connection: close\r\n\r\n")
-        elif ex.http10:
-            parts.append("Connection: keep-alive\r\n\r\n")
-        else:
-            parts.append("\r\n")
-        text = "".join(parts)
-        if not head_is_clean(text, len(parts) + (parts[-1] != "\r\n")):
-            drop_unsafe_fields(ex, resp.headers)
-            self._send_response(ex, resp, conn)
-            return
-        try:
-            head = text.encode("latin-1")
-        except UnicodeEncodeError:
-            head = encode_head(text)
-        ex.status = status
-        ex.head_sent = True
-        if no_body:
-            if ex.head:
-                conn.new_parser()  # llhttp would wait for the body the head announced
-                reusable = conn.keep_alive
-            else:
-                reusable = conn.done and conn.keep_alive
-            send(ex, head, timeout)
-            self.release(conn, reusable)
-            return
-
-        pieces = conn.body
-        first = b"".join(pieces) if len(pieces) != 1 else pieces[0]
-        pieces.clear()
-        sent = len(first)
-        if chunk_out:
-            data = head + _chunk(first) if first else head
-            if conn.done:
-                data += _CHUNK_END
-        else:
-            data = head + first
-        send(ex, data, timeout)
-
-        ch = conn.ch
-        parser = conn.parser
-        until_close = not conn.chunked and conn.length < 0
-        while not conn.done:
-            try:
-                data = ch.recv(RECV_SIZE, FOREVER, "backend body")
-            except OSError as e:
-                ex.sent = sent
-                raise UpstreamBroken(f"reading the backend body: {e.strerror or e}") from None
-            if not data:
-                if until_close:
-                    conn.done = True
-                    conn.keep_alive = False
-                    if chunk_out:
-                        send(ex, _CHUNK_END, timeout)
-                    break
-                ex.sent = sent
-                raise UpstreamBroken("the backend closed the connection in the middle of the body")
-            try:
-                parser.feed_data(data)
-            except httptools.HttpParserError as e:
-                ex.sent = sent
-                raise UpstreamBroken(f"malformed backend body: {e}") from None
-            if not pieces:
-                if conn.done and chunk_out:
-                    send(ex, _CHUNK_END, timeout)
-                continue
-            out = b"".join(pieces) if len(pieces) != 1 else pieces[0]
-            pieces.clear()
-            sent += len(out)
-            if chunk_out:
-                out = _chunk(out)
-                if conn.done:
-                    out += _CHUNK_END
-            send(ex, out, timeout)
-        ex.sent = sent
-        self.release(conn, conn.keep_alive)
 
 
 __all__ = ["Upstream", "UpstreamBroken", "ClientGone", "RequestBodyError", "host_port"]

@@ -88,9 +88,9 @@ def compile_route(route: Route, predicates: Registry[PredicateSpec], filters: Re
             residual.remove(inst)
 
     fs: list[FilterInstance] = []
-    for f in route.filters:
+    for position, f in enumerate(route.filters):
         try:
-            fs.append(cache.filter(filters, f))
+            fs.append(cache.filter(filters, f, route.id, position))
         except UnknownSpec:
             if f.name in predicates or f.name in TREE_PREDICATES:
                 raise _Invalid(f"{f.name!r} is a predicate, not a filter") from None
@@ -125,8 +125,10 @@ def compile_routes(routes: Sequence[Route], predicates: Registry[PredicateSpec],
 
 def validate(routes: Sequence[Route], predicates: Registry[PredicateSpec],
              filters: Registry[FilterSpec]) -> tuple[list[Route], list[InvalidRouteReport]]:
-    """The definitions that compile, in their order, and a report for each one that does not."""
-    cache = SpecCache()
+    """The definitions that compile, in their order, and a report for each one that does not.
+
+    Filter arguments are checked with the specs' ``validate``; no filter instance is built."""
+    cache = SpecCache(validate_only=True)
     cache.use(predicates, filters)
     compiled, reports = compile_routes(routes, predicates, filters, cache)
     return [r.definition for r in compiled], reports

@@ -163,11 +163,12 @@ class RouteSupervisor:
 
     def build_registries(self) -> None:
         from skipperd.filters import FilterOptions, make_registry as make_filters
-        from skipperd.metrics import NULL
+        from skipperd.filters.options import SUPERVISOR, NullMetrics
         from skipperd.predicates import make_registry as make_predicates
 
         self.predicates = make_predicates()
-        self.filters = make_filters(FilterOptions(metrics=self.metrics or NULL, max_audit_body=self.settings.max_audit_body))
+        self.filters = make_filters(FilterOptions(role=SUPERVISOR, settings=self.settings,
+                                                   metrics=self.metrics or NullMetrics()))
 
     def adopt_published(self) -> None:
         """Start from the table in shared memory (a restarted supervisor), so that /routes shows

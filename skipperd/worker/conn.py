@@ -54,6 +54,7 @@ _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _SPECIAL = frozenset({"host", "content-length", "transfer-encoding", "expect", "connection"})
 _METHODS: dict[bytes, str] = {}
 _PLAIN_CONNECTION = frozenset({"keep-alive", "close"})
+_ALLOW = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE"  # of a 405 (CONNECT)
 
 
 class _Limit(Exception):
@@ -65,7 +66,7 @@ class _Limit(Exception):
 class _Message:
     __slots__ = ("url", "items", "method", "keep_alive", "http10", "version", "length", "chunked",
                  "expect", "continued", "host", "has_host", "conn_values", "body", "received",
-                 "complete", "head_bytes", "head_done", "fed")
+                 "complete", "head_bytes", "head_done", "fed", "trailers")
 
     def __init__(self) -> None:
         self.url = b""
@@ -87,6 +88,7 @@ class _Message:
         self.head_bytes = 0
         self.head_done = False
         self.fed = 0  # bytes fed while the head was incomplete (over-counts by < one recv)
+        self.trailers = 0  # trailer fields seen (dropped)
 
 
 class _Body:
@@ -190,12 +192,19 @@ class ClientConnection:
             raise _Limit(431, "request head too large")
         if len(items) >= self.max_fields:
             raise _Limit(431, "too many header fields")
+        if m.head_done:
+            # A field of a chunked body's trailer: counted against the limits above, never
+            # merged into the request (routing and the backend see the head only, as in Go).
+            m.trailers += 1
+            return
         t = _NAMES.get(name) or header_name(name)
         lower = t[0]
         v = value.decode("latin-1")
         items.append((lower, t[1], v))
         if lower in _SPECIAL:
             if lower == "host":
+                if m.has_host:
+                    raise _Limit(400, "more than one Host header")  # RFC 9112 §3.2
                 m.host = v
                 m.has_host = True
             elif lower == "content-length":
@@ -223,12 +232,23 @@ class ClientConnection:
                 _METHODS[raw] = method
         m.method = method
         m.keep_alive = p.should_keep_alive()
-        if p.get_http_version() == "1.0":
+        version = p.get_http_version()
+        if version == "1.0":
             m.http10 = True
             m.version = "1.0"
             m.expect = False
+        elif version != "1.1":
+            # llhttp reads HTTP/0.9 and HTTP/2.0 heads; neither is HTTP/1 (Go answers 505 too).
+            raise _Limit(505, f"HTTP/{version} is not supported")
         elif not m.has_host:
             raise _Limit(400, "missing required Host header")
+        if method == "CONNECT":
+            # skipperd is no forward proxy: no tunnels (answered 405 and closed, the bytes after
+            # the head belong to the tunnel the client expects).
+            raise _Limit(405, "CONNECT is not supported")
+        url = m.url
+        if url[:1] != b"/" and url != b"*":
+            _absolute_form(m)
         if m.length > 0 and self.max_body and m.length > self.max_body:
             raise _Limit(413, "request body too large")
         if m.chunked:
@@ -336,8 +356,11 @@ class ClientConnection:
             # One line per bad client, no traceback: a scanner must not flood the log.
             log.info("bad request from %s: %s", self.remote, reason)
         ex = Exchange(Request("-", "", Headers(), remote_addr=self.remote), self.ch, None, False)
+        resp = error_response(status)
+        if status == 405:
+            resp.headers.add("Allow", _ALLOW)
         try:
-            send_local(ex, error_response(status), self.server.write_timeout)
+            send_local(ex, resp, self.server.write_timeout)
         except (ClientGone, OSError, netio.IOTimeout):
             pass
 
@@ -351,16 +374,9 @@ class ClientConnection:
             raw_path = raw.decode("latin-1")
             path = unquote(raw_path) if "%" in raw_path else raw_path
             qs = query.decode("latin-1")
-        elif url == b"*":
-            raw_path = path = "*"
+        else:  # "*" (OPTIONS); the absolute form became the origin form in on_headers_complete
+            raw_path = path = url.decode("latin-1")
             qs = ""
-        else:  # absolute form: http://host/path?query
-            u = httptools.parse_url(url)
-            raw_path = (u.path or b"/").decode("latin-1")
-            path = unquote(raw_path) if "%" in raw_path else raw_path
-            qs = (u.query or b"").decode("latin-1")
-            if u.host:
-                host = u.host.decode("latin-1") + (f":{u.port}" if u.port else "")
         if self.server.normalize_host:
             host = _normalize_host(host)
         return Request(m.method, path, Headers(m.items), raw_path, qs, host, self.remote, "http", m.version)
@@ -390,8 +406,12 @@ class ClientConnection:
         limit = server.keepalive_requests
         keep = m.keep_alive and not server.stopping and not self.upgraded and not (limit and self.requests >= limit)
         body = _Body(self, m) if (m.length > 0 or m.chunked) else None
-        ex = Exchange(req, self.ch, body, keep, m.http10,
-                      connection_options(m.conn_values) if m.conn_values else None)
+        if m.conn_values:
+            # Fields the client's Connection header names are hop-by-hop: removed from what the
+            # client sent, before the filters run (a field a filter sets is forwarded).
+            req.headers.remove_names(connection_options(m.conn_values))
+        ex = Exchange(req, self.ch, body, keep, m.http10)
+        ex.write_deadline = netio.now() + server.write_timeout
         if self.forwarded is not None:
             self.forwarded.apply(req)
         tables = server.tables
@@ -432,6 +452,40 @@ class ClientConnection:
                 m.body.clear()
         m.body = []
         return True
+
+
+_SCHEMES = frozenset({b"http", b"https"})
+
+
+def _absolute_form(m: _Message) -> None:
+    """``GET http://host:port/path?q HTTP/1.1`` (RFC 9112 §3.2.2): the host comes from the target.
+
+    The Host field is ignored then (it was still required for HTTP/1.1); ``m.url`` becomes the
+    origin form. Any other target (authority form outside CONNECT, a scheme other than http(s),
+    no authority) is a 400.
+    """
+    url = m.url
+    sep = url.find(b"://")
+    if sep <= 0 or url[:sep].lower() not in _SCHEMES:
+        raise _Limit(400, "invalid request target")
+    rest = url[sep + 3:]
+    end = len(rest)
+    for c in (b"/", b"?", b"#"):
+        i = rest.find(c)
+        if 0 <= i < end:
+            end = i
+    authority = rest[:end]
+    at = authority.rfind(b"@")
+    if at >= 0:
+        authority = authority[at + 1:]
+    if not authority or b" " in authority:
+        raise _Limit(400, "invalid request target: no host")
+    target = rest[end:]
+    if target[:1] != b"/":
+        target = b"/" + target
+    m.url = target
+    m.host = authority.decode("latin-1")
+    m.has_host = True
 
 
 def _normalize_host(host: str) -> str:

@@ -20,7 +20,7 @@ class TableHolder:
     __slots__ = ("reader", "generation", "table", "routes", "invalid", "_predicates", "_filters", "_cache",
                  "_on_swap", "_ignore_trailing_slash")
 
-    def __init__(self, reader: Any, on_swap: Callable[[], None] | None = None,
+    def __init__(self, reader: Any, on_swap: Callable[[Any], None] | None = None,
                  ignore_trailing_slash: bool = False, filter_options: Any = None) -> None:
         from skipperd import filters, predicates
         from skipperd.routing.cache import SpecCache
@@ -31,7 +31,7 @@ class TableHolder:
         self.routes = 0
         self.invalid = 0
         self._predicates = predicates.make_registry(predicates.PredicateOptions(shutdown=reader.shutdown))
-        self._filters = filters.make_registry(filter_options)
+        self._filters = filters.make_registry(filter_options or filters.FilterOptions(role=filters.options.WORKER))
         self._cache = SpecCache()
         self._on_swap = on_swap
         self._ignore_trailing_slash = ignore_trailing_slash
@@ -70,7 +70,7 @@ class TableHolder:
         self.routes = len(routes) - len(invalid)
         self.invalid = len(invalid)
         if self._on_swap is not None:
-            self._on_swap()
+            self._on_swap(table)
         log.info("route table generation %d: %d routes (%d invalid) built in %.0f ms", gen, self.routes,
                  self.invalid, (time.monotonic() - t0) * 1000)
         return True

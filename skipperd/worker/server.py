@@ -16,12 +16,11 @@ import _socket
 import gevent
 
 from skipperd.config import Settings
+from skipperd.filters.options import WORKER, FilterOptions, NullMetrics
 from skipperd.proxy import netio
 from skipperd.proxy.config import ProxyConfig
 from skipperd.proxy.handler import Proxy
 from skipperd.shm.slots import W_GENERATION
-from skipperd.filters import FilterOptions
-from skipperd.metrics import NULL
 from skipperd.metrics.collector import Collector
 from skipperd.metrics.request import RequestMetrics
 from skipperd.worker.accesslog import FLUSH_INTERVAL, AccessLog
@@ -42,10 +41,10 @@ class Server:
             RequestMetrics(collector, s) if collector is not None else None)
         self.access: AccessLog | None = access
         self.proxy = Proxy(ProxyConfig.from_settings(s))
+        self.filter_options = FilterOptions(role=WORKER, settings=s, metrics=collector or NullMetrics())
         self.tables = TableHolder(reader, on_swap=self.proxy.table_changed,
                                   ignore_trailing_slash=s.ignore_trailing_slash,
-                                  filter_options=FilterOptions(metrics=collector or NULL,
-                                                               max_audit_body=s.max_audit_body))
+                                  filter_options=self.filter_options)
         # Limits and timeouts as plain attributes: read per request, computed once.
         self.max_header_bytes = s.max_header_bytes
         self.max_header_count = s.max_header_count
