@@ -276,3 +276,14 @@ def test_application_log_json(skipperd: Start) -> None:
 def test_settings_parse() -> None:
     s = Settings(access_log_json_enabled=True, access_log_strip_query=True)
     assert s.access_log_json_enabled and s.access_log_strip_query and s.max_audit_body == 1024
+
+
+def test_audit_log_includes_the_body_up_to_max_audit_body(skipperd: Start) -> None:
+    routes = 'full: Path("/full") -> auditLog() -> inlineContent("f") -> <shunt>;\n'
+    s = skipperd(Options(routes=routes, args=["-max-audit-body=5"]))
+    assert s.request("POST", "/full", body=b"hello world")[0] == 200
+    assert s.request("GET", "/full")[0] == 200
+    docs = s.wait_for(lambda: (lambda d: d if len(d) == 2 else None)(
+        [json.loads(ln) for ln in s.log().splitlines() if ln.startswith('{"method"')]))
+    assert docs[0] == {"method": "POST", "path": "/full", "status": 200, "requestBody": "hello"}
+    assert docs[1] == {"method": "GET", "path": "/full", "status": 200}

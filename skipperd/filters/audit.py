@@ -2,9 +2,9 @@
 
 ``auditLog()`` writes one JSON document per response of its route to standard error, as
 Skipper does: ``{"method", "path", "status", "authStatus"?, "requestBody"?}``. The request body
-is included up to ``-max-audit-body`` bytes (0: never; -1: all) when the route's request body is
-available to filters (``FilterContext.request_body``); the user or the reject reason come from
-the state bag keys that authentication filters set.
+is included up to ``-max-audit-body`` bytes (0: never; -1: all), copied as it streams to the
+backend; the user or the reject reason come from the state bag keys that authentication
+filters set.
 
 ``unverifiedAuditLog()`` reads the claims of a bearer JWT without verifying it and adds
 ``X-Unverified-Audit`` with the first of the given claims (``sub`` by default) that is a string,
@@ -42,12 +42,43 @@ def _write_stderr(data: bytes) -> None:
         pass
 
 
+BODY_KEY = "auditLog:body"
+
+
+class _Tee:
+    """Copies up to ``limit`` bytes (-1: all) of the request body as it streams by."""
+
+    __slots__ = ("data", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.data = bytearray()
+        self.limit = limit
+
+    def feed(self, data: bytes) -> bytes:
+        room = len(data) if self.limit < 0 else self.limit - len(self.data)
+        if room > 0:
+            self.data += data[:room]
+        return data
+
+    def flush(self) -> bytes:
+        return b""
+
+    def full(self) -> bool:
+        return 0 <= self.limit <= len(self.data)
+
+
 class AuditLogFilter:
     __slots__ = ("max_body", "write")
 
     def __init__(self, max_body: int, write: Any = _write_stderr) -> None:
         self.max_body = max_body
         self.write = write
+
+    def request(self, ctx: FilterContext) -> None:
+        if self.max_body != 0 and ctx.request_body is not None:
+            tee = _Tee(self.max_body)
+            ctx.state_bag[BODY_KEY] = tee
+            ctx.wrap_request_body(tee, same_length=True)
 
     def response(self, ctx: FilterContext) -> None:
         req = ctx.request
@@ -64,10 +95,18 @@ class AuditLogFilter:
             if reason:
                 status["reason"] = reason
             doc["authStatus"] = status
-        body = getattr(ctx, "audit_body", None)
-        if self.max_body != 0 and body:
-            data = body if self.max_body < 0 else body[:self.max_body]
-            doc["requestBody"] = data.decode("utf-8", "replace")
+        tee = bag.get(BODY_KEY)
+        if tee is not None:
+            # As Skipper: what the backend did not read is read now, up to the limit (a shunt
+            # route's body, say); the worker discards the rest as for any unread body.
+            body = ctx.request_body
+            try:
+                while body is not None and not tee.full() and body.read():
+                    pass
+            except Exception:  # a client that stops sending: log what came
+                pass
+            if tee.data:
+                doc["requestBody"] = tee.data.decode("utf-8", "replace")
         self.write((json.dumps(doc, separators=(",", ":")) + "\n").encode())
 
 
