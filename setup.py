@@ -1,5 +1,94 @@
-"""skipperd's packaging: the declarations live in setup.cfg."""
+"""skipperd's packaging: the declarations live in setup.cfg; this file adds the compiled request path.
 
-from setuptools import setup
+``pip install .`` and ``pip wheel .`` compile the modules of ``skipperd.compiled.MODULES`` with
+mypyc's setuptools integration (``mypycify``) into extension modules beside their sources, and
+record the digest of those sources in ``skipperd/_compiled.stamp``, which the guard in
+``skipperd/compiled.py`` checks at start (the same guard as for the in-tree build of
+``scripts/compile``). mypy comes from the build requirements of ``pyproject.toml``.
 
-setup()
+The installation is pure Python, and says so at build time, when mypy is not importable, when
+there is no C compiler or no Python headers, or when ``SKIPPERD_INTERPRETED=1`` is set; skipperd
+then runs the request path interpreted (``skipperd -version`` says which). A type error that
+mypyc reports is not such a case: it fails the build. Editable installs (``pip install -e .``)
+compile nothing; in a source tree ``scripts/compile`` builds in place.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+import sysconfig
+from typing import Any
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _compiled_module() -> Any:
+    # skipperd/compiled.py on its own (importing the package would run its guard).
+    spec = importlib.util.spec_from_file_location("_skipperd_compiled", os.path.join(HERE, "skipperd", "compiled.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _no_compiler() -> str:
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(cc) is None:
+        return f"no C compiler ({cc})"
+    if not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")):
+        return "no Python headers (Python.h)"
+    return ""
+
+
+def _warn(text: str) -> None:
+    print(f"skipperd: {text}", file=sys.stderr)
+
+
+class BuildRequestPath(build_ext):  # type: ignore[misc]
+    """build_ext for the mypyc build: all of the request path, or none of it."""
+
+    def finalize_options(self) -> None:
+        self.stamp = ""
+        why = self._why_not()
+        if why:
+            _warn(f"the request path is not compiled: {why}; installing pure Python")
+            self.extensions = []
+            self.distribution.ext_modules = []
+        else:
+            from mypyc.build import mypycify
+
+            compiled = _compiled_module()
+            self.stamp = compiled.source_digest(HERE)
+            paths = [os.path.relpath(compiled.source_path(m, HERE), HERE) for m in compiled.MODULES]
+            self.extensions = mypycify(paths, opt_level="3", group_name=compiled.GROUP)
+            self.distribution.ext_modules = self.extensions
+        super().finalize_options()
+
+    def _why_not(self) -> str:
+        if self.inplace or getattr(self, "editable_mode", False):
+            return "an editable install (scripts/compile builds in place)"
+        if os.environ.get("SKIPPERD_INTERPRETED", "") not in ("", "0"):
+            return "SKIPPERD_INTERPRETED is set"
+        if importlib.util.find_spec("mypyc") is None:
+            return "mypy (mypyc) is not installed"
+        return _no_compiler()
+
+    def run(self) -> None:
+        if not self.extensions:
+            return
+        super().run()
+        stamp = os.path.join(self.build_lib, "skipperd", "_compiled.stamp")
+        with open(stamp, "w", encoding="ascii") as f:
+            f.write(self.stamp + "\n")
+
+
+# A placeholder, so that setuptools runs build_ext and tags the wheel for this platform;
+# BuildRequestPath replaces it with mypyc's extensions, or with none.
+setup(ext_modules=[Extension("skipperd._compiled__mypyc", sources=[])],
+      cmdclass={"build_ext": BuildRequestPath})

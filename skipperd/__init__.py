@@ -1,6 +1,6 @@
 """skipperd: an HTTP router and Kubernetes ingress controller with Skipper's route language.
 
-The package is laid out along the data flow of ``../shared/DESIGN.md``: route sources
+The package is laid out along the data flow of ``docs/architecture.md``: route sources
 (``dataclients``) are read by the route supervisor (``supervisor``), parsed (``eskip``),
 validated against the predicate and filter registries (``predicates``, ``filters``,
 ``routing``), published into shared memory (``shm``) and served by gevent workers

@@ -11,7 +11,8 @@ small threaded control-plane server of its own that forks nothing.
 
 import sys
 
-OFFLINE = ("eskip", "conformance", "settings-doc", "help", "webhook")
+OFFLINE = ("eskip", "conformance", "settings-doc", "help", "webhook",
+           "fake-apiserver")  # the fake API server runs on real threads
 
 
 def main() -> int:

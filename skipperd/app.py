@@ -57,7 +57,12 @@ class SkipperdApplication(BaseApplication):  # type: ignore[misc]
         # the new ones are invalid (a typo in the file must not take the host down).
         if getattr(self, "_loaded", False):
             try:
-                self.settings = config.load(self.argv)
+                settings = config.load(self.argv)
+                if settings.kubernetes:
+                    from skipperd.dataclients.kubernetes import KubeOptions
+
+                    KubeOptions.from_settings(settings)  # what Skipper refuses at start
+                self.settings = settings
             except ConfigError as e:
                 log.error("reload: %s; keeping the previous settings", e)
         self._loaded = True
@@ -103,6 +108,7 @@ def _post_fork(arbiter: "SkipperdArbiter", worker: Any) -> None:
 class SkipperdArbiter(Arbiter):  # type: ignore[misc]
     def __init__(self, app: SkipperdApplication) -> None:
         self.supervisor_pid = 0
+        self.supervisor_tmp: Any = None
         self.support_socket: socket.socket | None = None
         self.support_address = ""
         self.notify_socket = os.environ.pop("NOTIFY_SOCKET", "")
@@ -221,15 +227,38 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
         if self.supervisor_pid:
             self._reap_supervisor()
         if self.supervisor_pid:
+            self._check_supervisor_heartbeat()
             return
         if time.monotonic() < self._supervisor_next_start:
             return
         self.spawn_supervisor()
 
+    def _check_supervisor_heartbeat(self) -> None:
+        """gunicorn's murder_workers() for the supervisor: silent for the timeout means hung."""
+        tmp = self.supervisor_tmp
+        if tmp is None or self._supervisor_stopping:
+            return
+        timeout = self.app.settings.worker_timeout
+        silent = time.monotonic() - tmp.last_update()  # gunicorn stamps monotonic time
+        if silent <= timeout:
+            return
+        self.log.critical("route supervisor (pid:%s) sent no heartbeat for %.0fs; killing and replacing it",
+                          self.supervisor_pid, silent)
+        try:
+            os.kill(self.supervisor_pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
     def spawn_supervisor(self) -> None:
+        from gunicorn.workers.workertmp import WorkerTmp
+
         settings = self.app.settings
         instance = self.app.instance
         draining = self.draining_until is not None
+        if self.supervisor_tmp is not None:
+            self.supervisor_tmp.close()
+        self.supervisor_tmp = heartbeat = WorkerTmp(self.cfg)
+        heartbeat.notify()
         pid = os.fork()
         if pid:
             self.supervisor_pid = pid
@@ -254,7 +283,7 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
                 pass
             from skipperd.supervisor import run_supervisor
 
-            code = run_supervisor(settings, instance, self.support_socket, draining)
+            code = run_supervisor(settings, instance, self.support_socket, draining, heartbeat)
         except SystemExit as e:
             code = e.code if isinstance(e.code, int) else 1
         except BaseException:

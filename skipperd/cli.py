@@ -1,5 +1,5 @@
-"""Command-line dispatch: the server, the admission webhook, and the offline tools (eskip, conformance,
-settings-doc)."""
+"""Command-line dispatch: the server, the admission webhook, the fake Kubernetes API server
+(fake-apiserver), and the offline tools (eskip, conformance, settings-doc)."""
 
 from __future__ import annotations
 
@@ -62,6 +62,10 @@ def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr
         from skipperd.commands import reference
 
         return reference.main(argv[0], list(argv[1:]), out, err)
+    if argv and argv[0] == "fake-apiserver":
+        from skipperd.kubeapi.main import main as fake_apiserver
+
+        return fake_apiserver(argv[1:], out, err)
     if argv and argv[0] == "settings-doc":
         from skipperd.config import reference_markdown
 
@@ -82,6 +86,16 @@ def main(argv: Sequence[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr
     except ConfigError as e:
         err.write(f"skipperd: {e}\n")
         return 2
+    if settings.kubernetes:
+        # Options Skipper refuses at start (a bad path mode, class regexp, annotation flag) stop
+        # skipperd here, not its route supervisor in a restart loop.
+        from skipperd.dataclients.kubernetes import KubeOptions
+
+        try:
+            KubeOptions.from_settings(settings)
+        except ConfigError as e:
+            err.write(f"skipperd: {e}\n")
+            return 2
     from skipperd.app import run
 
     return run(settings, list(argv))

@@ -1,15 +1,17 @@
 """The request path compiled to C with mypyc, and the guard that keeps a stale build out.
 
 The modules in ``MODULES`` carry every proxied request (the connection loop, the proxy, the
-matcher, the HTTP types). They are plain typed Python; ``scripts/compile`` (run by
-``scripts/run``, ``scripts/test`` and ``scripts/bench``; the build itself is
-``scripts/lib/compile.py``) compiles them with mypyc into extension modules beside their
-sources, which Python then imports instead of the ``.py`` files. Compiled,
+matcher, the HTTP types). They are plain typed Python, compiled with mypyc into extension
+modules beside their sources, which Python then imports instead of the ``.py`` files: in a
+source tree by ``scripts/compile`` (run by ``scripts/run``, ``scripts/test`` and
+``scripts/bench``; the build itself is ``scripts/lib/compile.py``), and by ``setup.py`` in
+``pip install .`` and ``pip wheel .``. Compiled,
 a proxied request costs about a third less CPU (``scripts/bench`` prints which kind it ran).
 
-A build is all or nothing and must match the sources exactly: the build records a digest of
-the sources of ``MODULES`` in ``skipperd/_compiled.stamp``; ``guard()``, run when the ``skipperd`` package is
-imported, compares it with the sources on disk. When they differ (a source edited after the
+A build is all or nothing and must match the sources exactly: both builds record a digest of
+the sources of ``MODULES`` in ``skipperd/_compiled.stamp`` (an installed wheel carries the
+sources, the extensions and the stamp side by side); ``guard()``, run when the ``skipperd``
+package is imported, compares it with the sources on disk. When they differ (a source edited after the
 build), when there is no complete build, or when ``SKIPPERD_INTERPRETED=1`` is set, it
 installs an import hook that loads all of ``MODULES`` from their ``.py`` files, so that an edit
 is never shadowed by old machine code. ``status()`` says which kind is running and why.
@@ -92,7 +94,7 @@ def check(root: str = ROOT) -> str:
         return f"{ENV_INTERPRETED} is set"
     missing = [m for m in MODULES if extension_path(m, root) is None]
     if len(missing) == len(MODULES):
-        return "not compiled (scripts/compile builds it)"
+        return "not compiled (scripts/compile builds it in a source tree; pip builds it when mypy and a C compiler are there)"
     if missing:
         return f"incomplete build: {', '.join(missing)} not compiled"
     try:

@@ -151,7 +151,8 @@ def _cidrs(v: Any) -> str | None:
 
 
 # --- features not built yet; the start-up warning names them --------------------------------------
-KUBERNETES = planned("Kubernetes ingress")
+KUBERNETES_TLS = planned("TLS termination with Kubernetes secrets")
+KUBERNETES_STATUS = planned("Ingress status updates")
 ADMISSION = planned("Kubernetes admission webhook")
 METRICS = planned("StatsD and Prometheus metrics")
 LOG_FORMATS = planned("access and application log formats")
@@ -177,7 +178,6 @@ BODY_MATCHER = no_effect("blockContent scans the body as it streams and keeps on
 VALIDATE_QUERY = planned("query validation")
 REFUSE_PAYLOAD = planned("payload refusal")
 RFC_PATH = planned("RFC path patching")
-REVERSE_SOURCE = planned("the last X-Forwarded-For entry as Source's client")
 CONN_AGE = planned("a maximum client connection age")
 DEFAULT_FILTERS = planned("default filters")
 ROUTE_EDITS = planned("route editing")
@@ -215,7 +215,7 @@ class Settings:
                                        own=True, section="process", check=_positive)
     graceful_timeout: float = _setting(30.0, "Time a stopping worker gets to finish in-flight requests "
                                        "before it is killed.", own=True, section="process", kind="duration")
-    worker_timeout: float = _setting(30.0, "A worker that has not sent a heartbeat for this long is "
+    worker_timeout: float = _setting(30.0, "A worker or the route supervisor that has not sent a heartbeat for this long is "
                                      "killed and replaced.", own=True, section="process", kind="duration", check=_positive)
     pidfile: str = _setting("", "Write the arbiter's PID to this file.", own=True, section="process", kind="path")
     instance_name: str = _setting("", "Names this instance's shared-memory segments; by default derived "
@@ -241,8 +241,9 @@ class Settings:
     wait_first_route_load: bool = _setting(False, "Accept no traffic until the first route table is "
                                            "published.", section="routes")
     source_poll_timeout: float = _setting(3000.0, "Polling interval of route sources that are polled, "
-                                          "in milliseconds (the routes file is watched every 250 ms regardless).",
-                                          section="routes", check=_positive, status=KUBERNETES)
+                                          "in milliseconds: the Kubernetes source re-lists everything this often "
+                                          "(watches keep it current in between); the routes file is watched every "
+                                          "250 ms regardless.", section="routes", check=_positive)
     ignore_trailing_slash: bool = _setting(False, "Ignore trailing slashes in paths when routing.",
                                            section="routes")
     default_filters_prepend: str = _setting("", "Filters prepended to every route (eskip filter chain).",
@@ -250,7 +251,7 @@ class Settings:
     default_filters_append: str = _setting("", "Filters appended to every route (eskip filter chain).",
                                            section="routes", status=DEFAULT_FILTERS)
     default_filters_dir: str = _setting("", "Directory of per-service default filters.", section="routes",
-                                        kind="path", status=KUBERNETES)
+                                        kind="path")
     forward_backend_url: str = _setting("", "Target URL of the <forward> backend (http(s)://host[:port]); "
                                         "routes with <forward> send there and run no filters.",
                                         section="routes", check=_forward_url)
@@ -305,7 +306,7 @@ class Settings:
                                         section="proxy",
                                         status=no_effect("skipperd always removes hop-by-hop headers (RFC 9110 §7.6.1)"))
     reverse_source_predicate: bool = _setting(False, "Source() takes the last X-Forwarded-For entry instead "
-                                              "of the first.", section="proxy", status=REVERSE_SOURCE)
+                                              "of the first, as SourceFromLast() does.", section="proxy")
     experimental_upgrade: bool = _setting(False, "Proxy protocol upgrades (WebSocket): tunnel both ways "
                                           "after the backend's 101.", section="proxy")
     max_loopbacks: int = _setting(9, "Most loopbacks for one incoming request.", section="proxy",
@@ -398,32 +399,39 @@ class Settings:
     breaker: tuple[str, ...] = _setting((), "Circuit breaker settings, e.g. type=rate,host=www.example.org,"
                                         "window=300s,failures=30; repeat the flag for more.", section="breakers", kind="multi",
                                         status=BREAKERS)
-    kubernetes: bool = _setting(False, "Build routes from Kubernetes Ingresses and RouteGroups.",
-                                section="kubernetes", status=KUBERNETES)
-    kubernetes_in_cluster: bool = _setting(False, "Use the in-cluster service account.", section="kubernetes",
-                                           status=KUBERNETES)
-    kubernetes_url: str = _setting("", "Kubernetes API server URL.", section="kubernetes", status=KUBERNETES)
-    kubernetes_token_file: str = _setting("", "Bearer token file for the API server.", section="kubernetes",
-                                          status=KUBERNETES)
+    kubernetes: bool = _setting(False, "Build routes from Kubernetes Ingresses, RouteGroups, Services and "
+                                "Endpoints/EndpointSlices, kept current by watches.", section="kubernetes")
+    kubernetes_in_cluster: bool = _setting(False, "Use the in-cluster service account "
+                                           "(KUBERNETES_SERVICE_HOST/_PORT, its token and CA files).",
+                                           section="kubernetes")
+    kubernetes_service_account_dir: str = _setting(
+        "/var/run/secrets/kubernetes.io/serviceaccount", "Where -kubernetes-in-cluster reads the "
+        "service account's token and ca.crt (re-read when the token rotates).", own=True, section="kubernetes", kind="path")
+    kubernetes_kubeconfig: str = _setting("", "A kubeconfig to reach the API server with (its current "
+                                          "context), for hosts outside the cluster; ignored with "
+                                          "-kubernetes-in-cluster.", own=True, section="kubernetes", kind="path")
+    kubernetes_url: str = _setting("", "Kubernetes API server URL (default http://127.0.0.1:8001, kubectl proxy); "
+                                   "ignored with -kubernetes-in-cluster or -kubernetes-kubeconfig.",
+                                   section="kubernetes")
+    kubernetes_token_file: str = _setting("", "Bearer token file for -kubernetes-url, re-read when it changes.",
+                                          section="kubernetes", kind="path")
     kubernetes_path_mode: str = _setting("kubernetes-ingress", "Interpretation of Ingress paths: "
-                                         "kubernetes-ingress, path-regexp or path-prefix.", section="kubernetes",
-                                         status=KUBERNETES, check=lambda v: None if v in ("kubernetes-ingress", "path-regexp", "path-prefix")
+                                         "kubernetes-ingress, path-regexp or path-prefix.", section="kubernetes", check=lambda v: None if v in ("kubernetes-ingress", "path-regexp", "path-prefix")
                                          else "expected kubernetes-ingress, path-regexp or path-prefix")
-    kubernetes_ingress_class: str = _setting("", "Ingress class regexp.", section="kubernetes", status=KUBERNETES)
-    kubernetes_routegroup_class: str = _setting("", "RouteGroup class regexp.", section="kubernetes", status=KUBERNETES)
-    kubernetes_namespace: str = _setting("", "Watch only this namespace.", section="kubernetes", status=KUBERNETES)
+    kubernetes_ingress_class: str = _setting("", "Ingress class regexp.", section="kubernetes")
+    kubernetes_routegroup_class: str = _setting("", "RouteGroup class regexp.", section="kubernetes")
+    kubernetes_namespace: str = _setting("", "Watch only this namespace.", section="kubernetes")
     kubernetes_healthcheck: bool = _setting(True, "Generate the /kube-system/healthz route.",
-                                            section="kubernetes", status=KUBERNETES)
+                                            section="kubernetes")
     kubernetes_https_redirect: bool = _setting(True, "Generate HTTP to HTTPS redirect routes.",
-                                               section="kubernetes", status=KUBERNETES)
-    kubernetes_https_redirect_code: int = _setting(308, "Status of the HTTPS redirect.", section="kubernetes",
-                                                   status=KUBERNETES)
+                                               section="kubernetes")
+    kubernetes_https_redirect_code: int = _setting(308, "Status of the HTTPS redirect.", section="kubernetes")
     enable_kubernetes_endpointslices: bool = _setting(False, "Read EndpointSlices instead of Endpoints.",
-                                                      section="kubernetes", status=KUBERNETES)
+                                                      section="kubernetes")
     kubernetes_enable_tls: bool = _setting(False, "Terminate TLS with Kubernetes secrets.",
-                                           section="kubernetes", status=KUBERNETES)
+                                           section="kubernetes", status=KUBERNETES_TLS)
     whitelisted_healthcheck_cidr: str = _setting("", "CIDRs allowed on the health check route.",
-                                                 section="kubernetes", status=KUBERNETES)
+                                                 section="kubernetes")
 
 
     # --- listeners (Skipper flags) ---
@@ -537,25 +545,25 @@ class Settings:
     suppress_route_update_logs: bool = _setting(False, 'Print only summaries on route updates/deletes.', section="logging", status=LOG_FORMATS)
 
     # --- kubernetes (Skipper flags) ---
-    kubernetes_disable_catchall_routes: bool = _setting(False, 'Disables creation of catchall routes.', section="kubernetes", status=KUBERNETES)
-    kubernetes_topology_zone: str = _setting("", 'Sets the topology zone to be used for zone aware routing.', section="kubernetes", status=KUBERNETES)
-    enable_kubernetes_east_west: bool = _setting(False, 'Deprecated: use kubernetes-east-west-range feature. Enables east-west communication, which automatically adds routes for Ingress objects with hostname <name>.<namespace>.skipper.cluster.local.', section="kubernetes", status=KUBERNETES)
-    kubernetes_east_west_domain: str = _setting("", 'Deprecated: use kubernetes-east-west-range feature. Sets the east-west domain, defaults to .skipper.cluster.local.', section="kubernetes", status=KUBERNETES)
-    kubernetes_east_west_range_domains: tuple[str, ...] = _setting((), 'Set the cluster internal domains for east west traffic. Identified routes to such domains will include the -kubernetes-east-west-range-predicates.', section="kubernetes", status=KUBERNETES, kind="list")
-    kubernetes_east_west_range_predicates: str = _setting("", 'Set the predicates that will be appended to routes identified as to -kubernetes-east-west-range-domains.', section="kubernetes", status=KUBERNETES)
-    kubernetes_annotation_predicates: tuple[str, ...] = _setting((), "Configures predicates appended to non east-west routes of annotated resources. E.g. -kubernetes-annotation-predicates='zone-a=true=Foo() && Bar()' will add 'Foo() && Bar()' predicates to all non east-west routes of ingress or routegroup annotated with 'zone-a: true'. For east-west routes use -kubernetes-east-west-range-annotation-predicates.", section="kubernetes", status=KUBERNETES, kind="multi")
-    kubernetes_annotation_filters_append: tuple[str, ...] = _setting((), "Configures filters appended to non east-west routes of annotated resources. E.g. -kubernetes-annotation-filters-append='zone-a=true=foo() -> bar()' will add 'foo() -> bar()' filters to all non east-west routes of ingress or routegroup annotated with 'zone-a: true'. For east-west routes use -kubernetes-east-west-range-annotation-filters-append.", section="kubernetes", status=KUBERNETES, kind="multi")
-    kubernetes_application_annotation_label: str = _setting("", 'Label key on Kubernetes routing objects used for application annotation, when set adds annotate("Application", <label value>) to routes generated from Kubernetes routing objects.', section="kubernetes", status=KUBERNETES)
-    kubernetes_east_west_range_annotation_predicates: tuple[str, ...] = _setting((), 'Similar to -kubernetes-annotation-predicates configures predicates appended to east-west routes of annotated resources. See also -kubernetes-east-west-range-domains.', section="kubernetes", status=KUBERNETES, kind="multi")
-    kubernetes_east_west_range_annotation_filters_append: tuple[str, ...] = _setting((), 'Similar to -kubernetes-annotation-filters-append configures filters appended to east-west routes of annotated resources. See also -kubernetes-east-west-range-domains.', section="kubernetes", status=KUBERNETES, kind="multi")
-    enable_kubernetes_external_names: bool = _setting(False, 'Only if enabled we allow to use external name services as backends in Ingress.', section="kubernetes", status=KUBERNETES)
-    kubernetes_external_name_preserve_host: bool = _setting(False, 'If enabled, skipper does not overwrite the Host header for Ingress backends of Kubernetes service type ExternalName, letting the preserveHost filter and -proxy-preserve-host flag control it instead.', section="kubernetes", status=KUBERNETES)
-    kubernetes_only_allowed_external_names: bool = _setting(False, 'Only accept external name services, route group network backends and route group explicit LB endpoints from an allow list defined by zero or more -kubernetes-allowed-external-name flags.', section="kubernetes", status=KUBERNETES)
-    kubernetes_allowed_external_name: tuple[str, ...] = _setting((), 'Set zero or more regular expressions from which at least one should be matched by the external name services, route group network addresses and explicit endpoints domain names.', section="kubernetes", status=KUBERNETES, kind="multi", aliases=("kubernetes-allowed-external-names",))
-    kubernetes_backend_traffic_algorithm: str = _setting("traffic-predicate", 'Sets the algorithm to be used for traffic splitting between backends: traffic-predicate or traffic-segment-predicate.', section="kubernetes", status=KUBERNETES)
-    kubernetes_default_lb_algorithm: str = _setting("roundRobin", 'Sets the default algorithm to be used for load balancing between backend endpoints, available options: roundRobin, consistentHash, random, powerOfRandomNChoices, weightedRoundRobin, leastRequests.', section="kubernetes", status=KUBERNETES)
-    kubernetes_force_service: bool = _setting(False, 'Overrides default Skipper functionality and routes traffic using Kubernetes Services instead of Endpoints.', section="kubernetes", status=KUBERNETES)
-    kubernetes_status_from_service: str = _setting("", 'When set to <namespace>/<name>, updates Ingress status.loadBalancer.ingress from the referenced service.', section="kubernetes", status=KUBERNETES)
+    kubernetes_disable_catchall_routes: bool = _setting(False, 'Disables creation of catchall routes.', section="kubernetes")
+    kubernetes_topology_zone: str = _setting("", 'Sets the topology zone to be used for zone aware routing.', section="kubernetes")
+    enable_kubernetes_east_west: bool = _setting(False, 'Deprecated: use kubernetes-east-west-range feature. Enables east-west communication, which automatically adds routes for Ingress objects with hostname <name>.<namespace>.skipper.cluster.local.', section="kubernetes")
+    kubernetes_east_west_domain: str = _setting("", 'Deprecated: use kubernetes-east-west-range feature. Sets the east-west domain, defaults to .skipper.cluster.local.', section="kubernetes")
+    kubernetes_east_west_range_domains: tuple[str, ...] = _setting((), 'Set the cluster internal domains for east west traffic. Identified routes to such domains will include the -kubernetes-east-west-range-predicates.', section="kubernetes", kind="list")
+    kubernetes_east_west_range_predicates: str = _setting("", 'Set the predicates that will be appended to routes identified as to -kubernetes-east-west-range-domains.', section="kubernetes")
+    kubernetes_annotation_predicates: tuple[str, ...] = _setting((), "Configures predicates appended to non east-west routes of annotated resources. E.g. -kubernetes-annotation-predicates='zone-a=true=Foo() && Bar()' will add 'Foo() && Bar()' predicates to all non east-west routes of ingress or routegroup annotated with 'zone-a: true'. For east-west routes use -kubernetes-east-west-range-annotation-predicates.", section="kubernetes", kind="multi")
+    kubernetes_annotation_filters_append: tuple[str, ...] = _setting((), "Configures filters appended to non east-west routes of annotated resources. E.g. -kubernetes-annotation-filters-append='zone-a=true=foo() -> bar()' will add 'foo() -> bar()' filters to all non east-west routes of ingress or routegroup annotated with 'zone-a: true'. For east-west routes use -kubernetes-east-west-range-annotation-filters-append.", section="kubernetes", kind="multi")
+    kubernetes_application_annotation_label: str = _setting("", 'Label key on Kubernetes routing objects used for application annotation, when set adds annotate("Application", <label value>) to routes generated from Kubernetes routing objects.', section="kubernetes")
+    kubernetes_east_west_range_annotation_predicates: tuple[str, ...] = _setting((), 'Similar to -kubernetes-annotation-predicates configures predicates appended to east-west routes of annotated resources. See also -kubernetes-east-west-range-domains.', section="kubernetes", kind="multi")
+    kubernetes_east_west_range_annotation_filters_append: tuple[str, ...] = _setting((), 'Similar to -kubernetes-annotation-filters-append configures filters appended to east-west routes of annotated resources. See also -kubernetes-east-west-range-domains.', section="kubernetes", kind="multi")
+    enable_kubernetes_external_names: bool = _setting(False, 'Only if enabled we allow to use external name services as backends in Ingress.', section="kubernetes")
+    kubernetes_external_name_preserve_host: bool = _setting(False, 'If enabled, skipper does not overwrite the Host header for Ingress backends of Kubernetes service type ExternalName, letting the preserveHost filter and -proxy-preserve-host flag control it instead.', section="kubernetes")
+    kubernetes_only_allowed_external_names: bool = _setting(False, 'Only accept external name services, route group network backends and route group explicit LB endpoints from an allow list defined by zero or more -kubernetes-allowed-external-name flags.', section="kubernetes")
+    kubernetes_allowed_external_name: tuple[str, ...] = _setting((), 'Set zero or more regular expressions from which at least one should be matched by the external name services, route group network addresses and explicit endpoints domain names.', section="kubernetes", kind="multi", aliases=("kubernetes-allowed-external-names",))
+    kubernetes_backend_traffic_algorithm: str = _setting("traffic-predicate", 'Sets the algorithm to be used for traffic splitting between backends: traffic-predicate or traffic-segment-predicate.', section="kubernetes")
+    kubernetes_default_lb_algorithm: str = _setting("roundRobin", 'Sets the default algorithm to be used for load balancing between backend endpoints, available options: roundRobin, consistentHash, random, powerOfRandomNChoices, weightedRoundRobin, leastRequests.', section="kubernetes")
+    kubernetes_force_service: bool = _setting(False, 'Overrides default Skipper functionality and routes traffic using Kubernetes Services instead of Endpoints.', section="kubernetes")
+    kubernetes_status_from_service: str = _setting("", 'When set to <namespace>/<name>, updates Ingress status.loadBalancer.ingress from the referenced service.', section="kubernetes", status=KUBERNETES_STATUS)
     validation_webhook_enabled: bool = _setting(False, 'Enables validation webhook for incoming requests.', section="kubernetes", status=ADMISSION)
     validation_webhook_address: str = _setting(":9000", 'Address of the validation webhook service.', section="kubernetes", status=ADMISSION)
     validation_webhook_cert_file: str = _setting("", 'Path to the certificate file for the validation webhook.', section="kubernetes", status=ADMISSION)

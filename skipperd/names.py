@@ -1,4 +1,4 @@
-"""Every built-in predicate and filter name, in one place (../shared/STYLE.md §2).
+"""Every built-in predicate and filter name, in one place.
 
 Registries, the Kubernetes converter and the docs refer to these constants, never to string
 literals of their own.

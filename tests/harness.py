@@ -27,7 +27,32 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+DATA = REPO / "tests" / "data"
+
+#: Skipper's conformance corpus (its Kubernetes golden fixtures, admission reviews and eskip
+#: vectors) is not part of the repository. Tests that need it look in $SKIPPERD_CONFORMANCE, else
+#: in the place where the team's machines and CI keep it beside the checkout, and skip with one
+#: line saying what is missing when it is not there. Everything else the suite needs is in here.
+CONFORMANCE_ENV = "SKIPPERD_CONFORMANCE"
+CONFORMANCE = Path(os.environ.get(CONFORMANCE_ENV) or REPO.parent / "shared" / "conformance")
+
+
+def conformance_missing(relative: str = "") -> str:
+    """``""`` when ``relative`` is in the conformance corpus, else the one-line reason to skip."""
+    if (CONFORMANCE / relative).exists():
+        return ""
+    return (f"needs {relative or 'the corpus'} of Skipper's conformance corpus, not found at {CONFORMANCE} "
+            f"(set {CONFORMANCE_ENV} to the corpus)")
+
+
+def conformance(relative: str) -> Path:
+    """``relative`` inside the conformance corpus; the calling test is skipped when it is missing."""
+    import pytest
+
+    why = conformance_missing(relative)
+    if why:
+        pytest.skip(why)
+    return CONFORMANCE / relative
 
 
 def free_port() -> int:
@@ -48,6 +73,7 @@ class Options:
     access_log: bool = False
     env: dict[str, str] = field(default_factory=dict)
     ready_path: str = "/__harness_ready"    # any response to it means a worker serves
+    command: list[str] | None = None        # the program; by default this interpreter's -m skipperd
 
 
 Response = tuple[int, dict[str, str], bytes]
@@ -69,7 +95,7 @@ class Skipperd:
 
     def argv(self) -> list[str]:
         o = self.opts
-        argv = [sys.executable, "-m", "skipperd",
+        argv = [*(o.command or [sys.executable, "-m", "skipperd"]),
                 f"-address=127.0.0.1:{self.port}",
                 f"-support-listener={'127.0.0.1:%d' % self.support_port if self.support_port else ''}",
                 f"-instance-name={self.instance}",

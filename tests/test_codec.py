@@ -1,4 +1,4 @@
-"""The shared table's encoding: table -> msgpack -> table gives equal routes (STYLE.md §12)."""
+"""The shared table's encoding: table -> msgpack -> table gives equal routes."""
 
 from __future__ import annotations
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -111,7 +113,16 @@ def test_skipper_command_lines_start_and_name_what_is_not_built(flags: list[str]
     """skipperd starts with the flags of Skipper's own guides, serves, and its one warning names
     exactly the features not built yet among them (as the declarations say), each with its flags."""
     args = [f for f in flags if not f.startswith("-address=")]
-    with Skipperd(Options(routes='r: * -> inlineContent("up") -> <shunt>', args=args), tmp_path) as s:
+    env: dict[str, str] = {}
+    with contextlib.ExitStack() as stack:
+        if "-kubernetes-in-cluster" in args:  # the cluster it asks for: the fake API server
+            from kubefake import FakeAPI
+
+            api = stack.enter_context(FakeAPI(tmp_path, "", tls=True, token="t"))
+            env = api.in_cluster_env()
+            args.append(f"-kubernetes-service-account-dir={api.serviceaccount}")
+        s = stack.enter_context(Skipperd(Options(routes='r: * -> inlineContent("up") -> <shunt>', args=args,
+                                                 env=env), tmp_path))
         status, _, body = s.request("GET", "/")
         assert (status, body) == (200, b"up")
         log = s.log()
@@ -292,3 +303,13 @@ def test_help_marks_planned_features() -> None:
     assert "[planned: rate limits]" in line
     line = p.stdout.split("\n  -etcd-urls", 1)[1].split("\n", 1)[0]
     assert "[refused: skipperd has no etcd data client]" in line
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_reverse_source_predicate_makes_source_take_the_last_forwarded_address(
+        reverse: bool, skipperd: Callable[..., Skipperd]) -> None:
+    s = skipperd(routes='r: Source("10.0.0.1") -> inlineContent("from 10.0.0.1") -> <shunt>;',
+                 args=["-reverse-source-predicate"] if reverse else [])
+    first = s.request("GET", "/", headers={"X-Forwarded-For": "10.0.0.1, 192.168.1.1"})
+    last = s.request("GET", "/", headers={"X-Forwarded-For": "192.168.1.1, 10.0.0.1"})
+    assert (first[0], last[0]) == ((404, 200) if reverse else (200, 404))

@@ -1,5 +1,6 @@
-"""The conformance runner on eskip case files: the shared vectors all pass, and a wrong
-expectation is reported as a FAIL line with exit status 1."""
+"""The conformance runner on eskip case files: the eskip vectors (the repository's copy, and the
+conformance corpus's own when it is there) all pass, and a wrong expectation is reported as a FAIL
+line with exit status 1."""
 
 from __future__ import annotations
 
@@ -9,29 +10,35 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness import DATA
+from harness import conformance as corpus
 from skipperd import conformance
 from skipperd.conformance import eskip_cases
 
-# The repository's parent holds shared/ (CI clones the repo with shared beside it).
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-CASES = SHARED / "conformance" / "eskip" / "cases.yaml"
+CASES = DATA / "eskip-cases.yaml"
 
 
-def _case_count() -> int:
-    return len(yaml.safe_load(CASES.read_text(encoding="utf-8"))["cases"])
+def _case_count(path: Path = CASES) -> int:
+    return len(yaml.safe_load(path.read_text(encoding="utf-8"))["cases"])
 
 
-def test_shared_cases_all_pass() -> None:
+@pytest.fixture(params=["copy", "corpus"])
+def cases(request: pytest.FixtureRequest) -> Path:
+    """The eskip vectors: the repository's copy, and the corpus's own file when the corpus is given."""
+    return CASES if request.param == "copy" else corpus("eskip/cases.yaml")
+
+
+def test_eskip_cases_all_pass(cases: Path) -> None:
     out = io.StringIO()
-    passed, failed = conformance.run_paths([str(CASES)], out)
+    passed, failed = conformance.run_paths([str(cases)], out)
     assert "FAIL" not in out.getvalue()
-    assert (passed, failed) == (_case_count(), 0)
+    assert (passed, failed) == (_case_count(cases), 0)
     assert out.getvalue().endswith(f"{passed} passed, 0 failed\n")
 
 
-def test_shared_error_messages_match_upstream() -> None:
-    cases = eskip_cases.load_cases(CASES)
-    results = [eskip_cases.run_case(c) for c in cases if c.expect_error and c.error_message is not None]
+def test_eskip_error_messages_match_upstream(cases: Path) -> None:
+    loaded = eskip_cases.load_cases(cases)
+    results = [eskip_cases.run_case(c) for c in loaded if c.expect_error and c.error_message is not None]
     matched = [r for r in results if r.message_matches]
     print(f"{len(matched)} of {len(results)} error messages match upstream exactly")
     assert results and all(r.ok for r in results)

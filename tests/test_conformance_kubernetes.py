@@ -1,5 +1,5 @@
 """The conformance runner on Kubernetes fixture families: skipperd's own fixtures (tests/kubernetes)
-all pass, Skipper's golden files (../shared/conformance) pass at the bar, and a wrong expectation,
+all pass, Skipper's golden files (the conformance corpus, harness.CONFORMANCE) pass at the bar, and a wrong expectation,
 a failed API list or a log pattern that does not match is a FAIL line."""
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from harness import CONFORMANCE, conformance_missing
 from skipperd import conformance
 from skipperd.conformance import kubernetes_fixtures as kf
 
 HERE = Path(__file__).resolve().parent
 OWN = HERE / "kubernetes"
-SHARED = HERE.parents[1] / "shared" / "conformance"
-KUBE_CORPUS = [SHARED / "kubernetes", SHARED / "kubernetes-definitions"]
+KUBE_CORPUS = [CONFORMANCE / "kubernetes", CONFORMANCE / "kubernetes-definitions"]
+MISSING = conformance_missing("kubernetes") or conformance_missing("kubernetes-definitions")
 
 
 def _fixture_count(root: Path) -> int:
@@ -44,7 +45,7 @@ def test_own_fixtures_all_pass_with_strict_logs() -> None:
     assert passed >= 7
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/conformance (Skipper's corpus) is not beside the repository")
+@pytest.mark.skipif(bool(MISSING), reason=MISSING)
 def test_shared_kubernetes_corpus_meets_the_bar() -> None:
     passed, failed, text = _run(KUBE_CORPUS, strict=False)
     total = passed + failed
@@ -56,7 +57,7 @@ def test_shared_kubernetes_corpus_meets_the_bar() -> None:
     assert failed == 0, text
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/conformance (Skipper's corpus) is not beside the repository")
+@pytest.mark.skipif(bool(MISSING), reason=MISSING)
 def test_shared_kubernetes_corpus_logs_match_too() -> None:
     passed, failed, text = _run(KUBE_CORPUS, strict=True)
     assert failed == 0, text

@@ -1,4 +1,4 @@
-"""eskip parser: table-driven, one row per language rule and per error shape (GRAMMAR.md).
+"""eskip parser: table-driven, one row per language rule and per error shape.
 
 The error rows give Skipper's message word for word, with the position, the last token and the
 last route id it carries. Positions are byte offsets into the UTF-8 text.

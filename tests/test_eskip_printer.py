@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness import DATA
 from skipperd.eskip import (
     Backend,
     BackendType,
@@ -26,7 +27,7 @@ from skipperd.eskip import (
 from skipperd.eskip.printer import quote
 from skipperd.eskip.route import SHUNT
 
-CASES = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "eskip" / "cases.yaml"
+CASES = DATA / "eskip-cases.yaml"
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The README's first command, ./scripts/run, serves the demo table."""
+"""The README's first command, ./scripts/run, serves the demo table on the compiled request path."""
 
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ def test_scripts_run_serves_the_demo(tmp_path: Path) -> None:
                 time.sleep(0.2)
         assert status == 200
         assert b"background-color: green" in body and b"<h1>Hello!</h1>" in body
+        if os.environ.get("SKIPPERD_EXPECT_COMPILED") == "1":
+            # ./scripts/run builds (or finds) the same compiled request path as the suite's.
+            assert "request path: compiled" in (tmp_path / "run.log").read_text()
     finally:
         os.killpg(p.pid, signal.SIGTERM)
         try:

@@ -17,9 +17,10 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
-from harness import free_port
+from harness import CONFORMANCE, conformance_missing, free_port
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "conformance" / "kubernetes-admission"
+ADMISSION = CONFORMANCE / "kubernetes-admission"
+MISSING = conformance_missing("kubernetes-admission")
 
 
 class Webhook:
@@ -160,13 +161,13 @@ def test_metrics_count_admissions(webhook: Webhook) -> None:
     assert 'routegroup_admission_admitter_requests{admitter="routegroup"} 2' in text
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/conformance/kubernetes-admission is not beside the repository")
+@pytest.mark.skipif(bool(MISSING), reason=MISSING)
 def test_shared_admission_cases(webhook: Webhook) -> None:
-    expected = yaml.safe_load((SHARED / "expected.yaml").read_text())
+    expected = yaml.safe_load((ADMISSION / "expected.yaml").read_text())
     n = 0
     for section, path in (("routegroup", "/routegroups"), ("ingress", "/ingresses")):
         for entry in expected[section]:
-            body = (SHARED / entry["file"]).read_bytes()
+            body = (ADMISSION / entry["file"]).read_bytes()
             status, data = webhook.request("POST", path, body)
             assert status == 200, entry["file"]
             want: dict[str, Any] = {"uid": json.loads(body)["request"]["uid"], "allowed": entry["allowed"]}

@@ -1,8 +1,10 @@
 # Shared by scripts/run, scripts/test and scripts/bench*: make sure .venv exists and holds
-# skipperd (editable) with the extras asked for. Re-installs only when setup.cfg changed.
+# skipperd (editable) with the extras asked for. Re-installs only when setup.cfg, setup.py or
+# pyproject.toml changed, or when an extra is asked for that is not installed yet ("test"
+# includes everything of "build").
 # Usage: ensure_venv [extra]
 ensure_venv() {
-    local extra="${1:-}" root stamp want have
+    local extra="${1:-}" root stamp hash have have_hash have_extra
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
     cd "$root"
     if [ ! -x .venv/bin/python ]; then
@@ -16,14 +18,19 @@ ensure_venv() {
         fi
     fi
     stamp=.venv/.skipperd-installed
-    want="$(cat setup.cfg setup.py | sha1sum | cut -d' ' -f1) ${extra}"
+    hash="$(cat setup.cfg setup.py pyproject.toml | sha1sum | cut -d' ' -f1)"
     have="$(cat "$stamp" 2>/dev/null || true)"
-    # An install with extras also serves a plain one.
-    if [ "$have" != "$want" ] && { [ -n "$extra" ] || [ "${have%% *}" != "${want%% *}" ]; }; then
-        echo "installing skipperd${extra:+[$extra]} into .venv ..." >&2
-        .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra:+[$extra]}" >&2
-        echo "$want" > "$stamp"
+    have_hash="${have%% *}"; have_extra="${have#* }"; [ "$have_extra" = "$have" ] && have_extra=""
+    if [ "$have_hash" = "$hash" ]; then
+        case "$extra:$have_extra" in
+            ":"*|"$have_extra:$have_extra"|"build:test") return 0 ;;
+        esac
+        # Keep what is installed: "test" wins over "build".
+        [ "$have_extra" = test ] && extra=test
     fi
+    echo "installing skipperd${extra:+[$extra]} into .venv ..." >&2
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra:+[$extra]}" >&2
+    echo "$hash $extra" > "$stamp"
 }
 
 # ensure_debs pkg:command ... installs the Debian packages whose command is missing.
@@ -44,18 +51,22 @@ ensure_debs() {
 }
 
 # ensure_compiled builds the mypyc build of the request path (skipperd/compiled.py) when it is
-# missing or older than the sources. Needs mypy (installed here when missing) and a C compiler
-# with Python's headers (installed from Debian when missing and running as root). A failed build
-# is reported and skipperd runs interpreted; SKIPPERD_INTERPRETED=1 skips the build.
+# missing or older than the sources. Needs the "build" extra (mypy, the PyYAML stubs; ensure_venv
+# installs it) and a C compiler with Python's headers (installed from Debian when missing and
+# running as root). A failed build is an error that stops the calling script: skipperd is meant to
+# run compiled. SKIPPERD_INTERPRETED=1 is the explicit way to run interpreted (no build).
 ensure_compiled() {
     local status
-    if [ -n "${SKIPPERD_INTERPRETED:-}" ] && [ "${SKIPPERD_INTERPRETED}" != 0 ]; then return 0; fi
+    if [ -n "${SKIPPERD_INTERPRETED:-}" ] && [ "${SKIPPERD_INTERPRETED}" != 0 ]; then
+        echo "request path: interpreted (SKIPPERD_INTERPRETED is set)" >&2
+        return 0
+    fi
     status="$(.venv/bin/python scripts/lib/compile.py status)"
     [ "$status" = compiled ] && return 0
-    if ! .venv/bin/python -c "import mypyc" 2>/dev/null; then
-        .venv/bin/python -m pip install -q --disable-pip-version-check "mypy>=1.10" >&2 || true
+    if ! .venv/bin/python -c "import mypyc, wheel, importlib.metadata as m; m.version('types-PyYAML')" 2>/dev/null; then
+        ensure_venv build
     fi
-    if ! command -v cc >/dev/null 2>&1 \
+    if ! command -v "${CC:-cc}" >/dev/null 2>&1 \
         || ! .venv/bin/python -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_path("include"), "Python.h")))'; then
         ensure_debs gcc:gcc >&2 || true
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -63,6 +74,12 @@ ensure_compiled() {
         fi
     fi
     echo "compiling the request path with mypyc ($status) ..." >&2
-    .venv/bin/python scripts/lib/compile.py build >&2 || true
-    echo "request path: $(.venv/bin/python scripts/lib/compile.py status)" >&2
+    if ! .venv/bin/python scripts/lib/compile.py build >&2; then
+        echo "error: the mypyc build of the request path failed (above)." >&2
+        echo "       Fix it, or run interpreted on purpose with SKIPPERD_INTERPRETED=1." >&2
+        return 1
+    fi
+    status="$(.venv/bin/python scripts/lib/compile.py status)"
+    echo "request path: $status" >&2
+    [ "$status" = compiled ]
 }

@@ -1,6 +1,7 @@
 """The conformance runner: skipperd checked against Skipper's own test data.
 
-It models the corpus in ``../shared/conformance`` (see its README): each path given is run
+It models Skipper's conformance corpus (its golden fixtures and vectors, kept outside the
+repository; the formats are described below and in the modules): each path given is run
 according to what it holds, and every case ends as one pass or one ``FAIL <where>: <reason>``
 line, followed by the total ``N passed, M failed``.
 

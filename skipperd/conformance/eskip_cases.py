@@ -1,10 +1,10 @@
-"""eskip case files: test vectors for the route language (``../shared/conformance/eskip/cases.yaml``).
+"""eskip case files: test vectors for the route language (``tests/data/eskip-cases.yaml`` is one).
 
 A case file is YAML with a top-level ``cases:`` list. Each case parses ``input`` in its ``mode``
 (``document``, ``filters`` or ``predicates``) and either compares the result with ``expect`` or,
-with ``expect_error: true``, requires the parse to fail. The comparison follows the corpus
-README: arguments keep their type (a YAML number is a float, ``"10"`` is not ``10``),
-predicates and filters in order, the backend by type and then by its fields. An error case
+with ``expect_error: true``, requires the parse to fail. The comparison rules: arguments keep
+their type (a YAML number is a float, ``"10"`` is not ``10``), predicates and filters in order,
+the backend by type and then by its fields. An error case
 passes whatever the message; when the message differs from the upstream ``error_message`` that
 is reported as a note, not a failure.
 """

@@ -1,6 +1,6 @@
 """Route sources ("data clients" in Skipper): where route definitions come from.
 
-A source is polled by the route supervisor, never by a worker (../shared/DESIGN.md invariant 1).
+A source is polled by the route supervisor, never by a worker (docs/architecture.md, invariant 1).
 Each one has a ``name`` for logs and reports, a cheap ``changed()`` that the supervisor calls on
 every tick, and ``load()`` that returns the source's whole list of definitions or raises
 ``SourceError``. Sources do not validate routes against the registries and do not keep "last good"

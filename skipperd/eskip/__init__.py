@@ -15,7 +15,8 @@ Public API::
     route_to_string(route), filters_to_string(filters), predicates_to_string(predicates)
     ParseError, RouteDefinitionError
 
-See ../shared/conformance/eskip/GRAMMAR.md for the grammar and the checks after parsing.
+The grammar and the checks after parsing are Skipper's (its eskip package); ``lexer.py`` and
+``parser.py`` say how they are implemented.
 """
 
 from skipperd.eskip.parser import ParseError, RouteDefinitionError, parse, parse_filters, parse_predicates

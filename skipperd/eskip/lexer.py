@@ -1,6 +1,6 @@
 """The eskip lexer: UTF-8 bytes in, a flat token table out.
 
-The language is defined on bytes (GRAMMAR.md section 1), so the lexer works on the UTF-8 encoding
+Skipper's eskip is defined on bytes, so the lexer works on the UTF-8 encoding
 of the text and every position is a byte offset. The whole input is lexed up front into
 parallel lists (kind, value), in one of two ways that give the same tokens:
 

@@ -5,7 +5,7 @@ How it works
 1. The text is encoded as UTF-8 and lexed in one pass into a token table (``lexer.py``); every
    position is a byte offset, as in Skipper.
 2. A hand-written recursive-descent parser walks the table with one token of lookahead. The
-   grammar (GRAMMAR.md section 2) is LL(1) except at the start of a document, where a symbol is
+   grammar (Skipper's yacc grammar) is LL(1) except at the start of a document, where a symbol is
    either a route id (``r:``) or the first predicate of an anonymous route (``P(``); the parser
    takes the symbol and decides on the token after it, which is what an LR parser does too.
    Because both kinds of parser stop at the first token that cannot continue a valid prefix,
@@ -16,7 +16,7 @@ How it works
 3. A lexer failure reads as the end of the input. If the parser would have accepted the input
    there, the lexer's reason is reported (``invalid character``, ``incomplete token``,
    ``unexpected token``); otherwise ``syntax error``. Either way the parse fails.
-4. A document that parsed is then checked route by route (GRAMMAR.md section 3): LB endpoints
+4. A document that parsed is then checked route by route, as Skipper does after parsing: LB endpoints
    must be request URIs of one scheme (a ``zone`` query is split off), the predicates with
    fixed shapes (``Path``, ``Method``, ``Host``, ``PathRegexp``, ``Header``, ``HeaderRegexp``)
    are checked, and ``*``/``Any`` are dropped. The first failure rejects the whole document.
@@ -349,7 +349,7 @@ class _Parser:
         return ParseError(message, reason=reason, position=position, token=token, route_id=self.last_route_id)
 
 
-# -- checks after parsing (GRAMMAR.md section 3) ------------------------------------------------
+# -- checks after parsing, as Skipper's ---------------------------------------------------------
 
 # Predicates whose shape the parser checks: name -> number of string arguments.
 _SHAPES = {"Path": 1, "Method": 1, "Host": 1, "PathRegexp": 1, "Header": 2, "HeaderRegexp": 2}

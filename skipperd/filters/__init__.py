@@ -4,7 +4,7 @@ The filter runtime contract
 ===========================
 
 Registries. ``make_registry(options)`` builds the registry of built-in specs; nothing registers
-itself on import (STYLE §2). Names come from ``skipperd.names``. ``options`` is a
+itself on import. Names come from ``skipperd.names``. ``options`` is a
 ``FilterOptions`` (``skipperd.filters.options``): the supervisor passes ``role="supervisor"``,
 each worker ``role="worker"`` with its settings, its outbound HTTP client
 (``skipperd.proxy.client``), a clock, and the hooks where metrics and per-host shared state plug

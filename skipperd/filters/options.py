@@ -20,7 +20,7 @@ from skipperd.config import Settings
 
 
 class Metrics(Protocol):
-    """The metrics interface filters report to (STYLE §14); keys of a filter's own metrics go
+    """The metrics interface filters report to; keys of a filter's own metrics go
     under ``<filter>.custom.<key>``."""
 
     def incr(self, key: str, n: int = 1) -> None: ...

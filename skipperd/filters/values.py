@@ -1,7 +1,7 @@
 """What may become a header value, and Go's way of printing values (``fmt.Sprint``).
 
 A header value never holds CR, LF or NUL: a filter that would set one leaves the header alone
-(../shared/DESIGN.md, rules for what crosses a trust boundary).
+(docs/architecture.md, invariant 9).
 """
 
 from __future__ import annotations

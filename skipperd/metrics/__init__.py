@@ -1,6 +1,6 @@
 """Metrics: what skipperd measures, how it is kept per worker, and how it is shipped.
 
-The interface (../shared/STYLE.md §14) is three methods; the proxy, the route supervisor and the
+The interface is three methods; the proxy, the route supervisor and the
 filters (through ``FilterOptions.metrics``) all get an object that has them:
 
     measure_since(key, start)   a duration: ``start`` is a ``time.perf_counter()`` reading

@@ -55,11 +55,13 @@ def _not_shutting_down() -> bool:
 class PredicateOptions:
     """What predicates take from the process: ``shutdown()`` is true once draining has begun
     (the Shutdown predicate), ``clock()`` is Unix seconds (After, Before, Between, Cron),
-    ``random()`` is uniform in [0, 1) (Traffic, TrafficSegment)."""
+    ``random()`` is uniform in [0, 1) (Traffic, TrafficSegment). ``reverse_source``
+    (``-reverse-source-predicate``): Source takes the last X-Forwarded-For entry, as SourceFromLast."""
 
     shutdown: Callable[[], bool] = field(default=_not_shutting_down)
     clock: Callable[[], float] = field(default=_time.time)
     random: Callable[[], float] = field(default=_random.random)
+    reverse_source: bool = False
 
 
 def make_registry(options: PredicateOptions | None = None) -> Registry[PredicateSpec]:
@@ -70,7 +72,7 @@ def make_registry(options: PredicateOptions | None = None) -> Registry[Predicate
         HostSpec(), HostAnySpec(),
         MethodSpec(), MethodsSpec(), HeaderSpec(), HeaderRegexpSpec(), CookieSpec(), QueryParamSpec(),
         ContentLengthBetweenSpec(),
-        SourceSpec(), SourceFromLastSpec(), ClientIPSpec(),
+        SourceSpec(o.reverse_source), SourceFromLastSpec(), ClientIPSpec(),
         AfterSpec(o.clock), BeforeSpec(o.clock), BetweenSpec(o.clock), CronSpec(o.clock),
         TrafficSpec(o.random), TrafficSegmentSpec(o.random),
         WeightSpec(), TrueSpec(), FalseSpec(), ShutdownSpec(o.shutdown), AnySpec(),

@@ -109,7 +109,13 @@ class SourceSpec:
     summary = 'the first X-Forwarded-For address, else the peer, is in one of the networks'
     params = (Param("network", STRING, "an IP or a CIDR", variadic=True),)
 
+    def __init__(self, reverse: bool = False) -> None:
+        # -reverse-source-predicate: the last X-Forwarded-For address, as SourceFromLast.
+        self.reverse = reverse
+
     def create(self, args: tuple[Arg, ...]) -> SourcePredicate:
+        if self.reverse:
+            return SourceFromLastPredicate(parse_networks(self.name, args))
         return SourcePredicate(parse_networks(self.name, args))
 
 

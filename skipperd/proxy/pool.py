@@ -1,4 +1,4 @@
-"""Per-endpoint pools of kept-alive backend connections (../shared/STYLE.md §9).
+"""Per-endpoint pools of kept-alive backend connections.
 
 One ``Pool`` per ``(scheme, host, port)`` and worker, a LIFO stack: the connection used last is
 reused first, so that idle ones age at the bottom and are the ones the backend closes. At

@@ -1,4 +1,4 @@
-"""Spec instances shared by identical definitions (../shared/STYLE.md §3).
+"""Spec instances shared by identical definitions.
 
 A worker builds a new table on every generation; most routes are unchanged, and many routes
 repeat the same filters and predicates (``Host(...)`` of one ingress, ``setRequestHeader`` with

@@ -1,4 +1,4 @@
-"""The msgpack encoding of a route table: plain lists, strings and floats (../shared/STYLE.md §3).
+"""The msgpack encoding of a route table: plain lists, strings and floats .
 
 A payload is ``[FORMAT, meta, routes]``; a route is::
 

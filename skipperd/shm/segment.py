@@ -65,7 +65,7 @@ Reading (``TableReader``: workers, the arbiter; the control segment is mapped ``
   supervisor pays one clock read per request until then.
 
 A restarted supervisor opens the existing control segment and continues from its generation
-(../shared/DESIGN.md invariant 5). ``cleanup_stale`` (the arbiter, before any supervisor or worker
+(docs/architecture.md, invariant 5). ``cleanup_stale`` (the arbiter, before any supervisor or worker
 of a new instance starts) unlinks what a crashed instance left: its control segment and its DATA
 segments, matched exactly by name so that another instance's segments are never touched.
 

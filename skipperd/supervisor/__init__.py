@@ -5,7 +5,7 @@ merges their definitions, validates them with the predicate and filter registrie
 route is dropped alone and reported), and publishes each new table whole into shared memory under
 a new generation (``skipperd.shm``). It also serves the support listener (/healthz, /routes,
 /routes/invalid, /metrics). It never imports the worker or the proxy: routes reach the workers
-only through shared memory (../shared/DESIGN.md).
+only through shared memory (docs/architecture.md).
 
 * ``table``: merging and validation, pure;
 * ``support``: the support listener's responses and its small HTTP server;

@@ -1,6 +1,6 @@
 """``RouteSupervisor``: poll the sources, publish the table, serve the support listener.
 
-The loop reads like gunicorn's arbiter (../shared/STYLE.md §5): signal handlers only queue the
+The loop reads like gunicorn's arbiter: signal handlers only queue the
 signal and wake the loop through a pipe; the loop dispatches ``handle_<signame>`` and otherwise
 polls the sources every ``TICK`` seconds.
 
@@ -8,7 +8,12 @@ polls the sources every ``TICK`` seconds.
     SIGUSR2                    raise the shutdown flag: Shutdown() turns true, /healthz fails
     SIGHUP                     re-read every source now
 
-Rules that keep a good table (../shared/DESIGN.md invariant 3):
+A source with news (a Kubernetes watch event) wakes the loop through the same pipe (``poke``),
+so its change is converted and published at once. The loop beats a heartbeat the arbiter
+watches: a supervisor stuck for ``-worker-timeout`` is killed and replaced, as gunicorn does
+with its workers.
+
+Rules that keep a good table (docs/architecture.md, invariant 3):
 
 * a source that fails keeps its last good routes; its error is logged once, until it changes;
 * nothing is published before every source has loaded once in this process: a restarted
@@ -34,7 +39,7 @@ import socket
 import threading
 import time
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from skipperd.config import Settings
 from skipperd.dataclients.base import Source, SourceError
@@ -51,12 +56,17 @@ from skipperd.supervisor.support import MetricsView, State, Support, SupportServ
 
 log = logging.getLogger("skipperd.supervisor")
 
+
+class Heartbeat(Protocol):
+    def notify(self) -> None: ...
+
 EXIT_OK = 0
 EXIT_SHM = 3  # the control segment cannot be created or mapped
 EXIT_REGISTRY = 4  # the predicate or filter registry cannot be built
 EXIT_SUPPORT = 5  # the support listener cannot be served
 
 TICK = 0.25  # seconds between polls of the sources (the routes file must be seen within a second)
+HEARTBEAT_EVERY = 1.0  # seconds between heartbeats; the arbiter replaces a supervisor silent for -worker-timeout
 PUBLISH_RETRY = 1.0  # seconds between attempts after a failed publication
 
 
@@ -65,14 +75,21 @@ class RouteSupervisor:
     SIG_NAMES: dict[int, str] = {s: s.name[3:].lower() for s in SIGNALS}
 
     def __init__(self, settings: Settings, instance: str, support_socket: socket.socket | None,
-                 draining: bool = False) -> None:
+                 draining: bool = False, heartbeat: Heartbeat | None = None) -> None:
         self.settings = settings
         self.instance = instance
         self.support_socket = support_socket
         self.draining = draining
+        self.heartbeat = heartbeat
+        self._last_beat = 0.0
+        self._poked = False
         self.sources: list[Source] = []
         if settings.routes_file:
             self.sources.append(RoutesFile(settings.routes_file))
+        if settings.kubernetes:
+            from skipperd.dataclients.kubesource import KubernetesSource
+
+            self.sources.append(KubernetesSource.from_settings(settings))
         if settings.inline_routes:
             self.sources.append(InlineRoutes(settings.inline_routes))
         self.sig_queue: list[int] = []
@@ -120,7 +137,12 @@ class RouteSupervisor:
                 return EXIT_SUPPORT
         log.info("route supervisor for instance %s: sources %s", self.instance,
                  ", ".join(s.name for s in self.sources) or "none")
+        for src in self.sources:
+            set_wakeup = getattr(src, "set_wakeup", None)
+            if set_wakeup is not None:
+                set_wakeup(self.poke)
         try:
+            self.beat(force=True)
             self.refresh(force=True)
             return self.loop()
         finally:
@@ -152,6 +174,19 @@ class RouteSupervisor:
         if len(self.sig_queue) < 5:
             self.sig_queue.append(sig)
             self.wakeup()
+
+    def poke(self) -> None:
+        """A source has news: refresh now rather than at the next tick (called from its thread)."""
+        if not self._poked:
+            self._poked = True
+            self.wakeup()
+
+    def beat(self, force: bool = False) -> None:
+        """Tell the arbiter this loop is alive (gunicorn's worker heartbeat, for the supervisor)."""
+        now = time.monotonic()
+        if self.heartbeat is not None and (force or now - self._last_beat >= HEARTBEAT_EVERY):
+            self._last_beat = now
+            self.heartbeat.notify()
 
     def wakeup(self) -> None:
         assert self.pipe is not None
@@ -197,7 +232,9 @@ class RouteSupervisor:
                 sig = self.sig_queue.pop(0) if self.sig_queue else None
                 if sig is None:
                     self.sleep(next_tick - time.monotonic())
-                    if time.monotonic() >= next_tick:
+                    self.beat()
+                    if self._poked or time.monotonic() >= next_tick:
+                        self._poked = False
                         next_tick = time.monotonic() + TICK
                         if os.getppid() != self.ppid:
                             # The arbiter died (kill -9): an orphaned supervisor would keep a
@@ -343,7 +380,7 @@ def _digest(payload: bytes) -> bytes:
 
 
 def run_supervisor(settings: Settings, instance: str, support_socket: socket.socket | None,
-                   draining: bool = False) -> int:
+                   draining: bool = False, heartbeat: Heartbeat | None = None) -> int:
     """The route supervisor process; returns its exit code. The arbiter calls this in its child."""
-    return RouteSupervisor(settings, instance, support_socket, draining).run()
+    return RouteSupervisor(settings, instance, support_socket, draining, heartbeat).run()
 

@@ -3,7 +3,7 @@
 ``current()`` costs one aligned load from shared memory when nothing changed (the generation
 word). When the supervisor published a newer table, the first request after it reads, decodes
 and builds the new table and swaps it in; a request already in flight keeps the table object it
-started with (../shared/DESIGN.md invariant 2). A table that fails to decode or build is logged
+started with (docs/architecture.md, invariant 2). A table that fails to decode or build is logged
 once and skipped: the worker keeps serving the table it has.
 """
 
@@ -21,7 +21,8 @@ class TableHolder:
                  "_on_swap", "_ignore_trailing_slash")
 
     def __init__(self, reader: Any, on_swap: Callable[[Any], None] | None = None,
-                 ignore_trailing_slash: bool = False, filter_options: Any = None) -> None:
+                 ignore_trailing_slash: bool = False, filter_options: Any = None,
+                 reverse_source_predicate: bool = False) -> None:
         from skipperd import filters, predicates
         from skipperd.routing.cache import SpecCache
 
@@ -30,7 +31,8 @@ class TableHolder:
         self.table: Any = None
         self.routes = 0
         self.invalid = 0
-        self._predicates = predicates.make_registry(predicates.PredicateOptions(shutdown=reader.shutdown))
+        self._predicates = predicates.make_registry(predicates.PredicateOptions(
+            shutdown=reader.shutdown, reverse_source=reverse_source_predicate))
         self._filters = filters.make_registry(filter_options or filters.FilterOptions(role=filters.options.WORKER))
         self._cache = SpecCache()
         self._on_swap = on_swap

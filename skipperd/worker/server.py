@@ -44,7 +44,8 @@ class Server:
         self.filter_options = FilterOptions(role=WORKER, settings=s, metrics=collector or NullMetrics())
         self.tables = TableHolder(reader, on_swap=self.proxy.table_changed,
                                   ignore_trailing_slash=s.ignore_trailing_slash,
-                                  filter_options=self.filter_options)
+                                  filter_options=self.filter_options,
+                                  reverse_source_predicate=s.reverse_source_predicate)
         # Limits and timeouts as plain attributes: read per request, computed once.
         self.max_header_bytes = s.max_header_bytes
         self.max_header_count = s.max_header_count

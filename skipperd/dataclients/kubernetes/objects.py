@@ -21,12 +21,16 @@ def get(obj: Any, key: str) -> Any:
     """A field as Go's ``encoding/json`` finds it: the exact key, else one that differs only in case."""
     if not isinstance(obj, dict):
         return None
-    if key in obj:
-        return obj[key]
-    folded = key.casefold()
+    v = obj.get(key)
+    if v is not None or key in obj:
+        return v
+    n = len(key)
+    folded = ""
     for k, v in obj.items():
-        if isinstance(k, str) and k.casefold() == folded:
-            return v
+        if isinstance(k, str) and len(k) == n:
+            folded = folded or key.casefold()
+            if k.casefold() == folded:
+                return v
     return None
 
 

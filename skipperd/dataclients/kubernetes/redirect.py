@@ -105,18 +105,12 @@ def disable_redirect_route(r: Draft) -> Draft:
     return rr
 
 
-def canonical_header_key(name: str) -> str:
-    """Go's ``http.CanonicalHeaderKey`` for token names: ``x-forwarded-proto`` -> ``X-Forwarded-Proto``."""
-    if not name or any(c in " \t\r\n:" for c in name):
-        return name
-    return "-".join(p[:1].upper() + p[1:].lower() for p in name.split("-"))
-
-
 def has_proto_predicate(r: Draft) -> bool:
-    if any(canonical_header_key(k) == FORWARDED_PROTO for k in r.headers):
-        return True
-    if any(canonical_header_key(k) == FORWARDED_PROTO for k in r.header_regexps):
-        return True
+    """Whether a RouteGroup route already decides by ``X-Forwarded-Proto`` (then it gets no redirect twin).
+
+    RouteGroup routes are built from predicate lists, so their conditions are all in
+    ``predicates`` (Skipper also looks at the legacy header fields, always empty there).
+    """
     return any(p.name in ("Header", "HeaderRegexp") and p.args[:1] == (FORWARDED_PROTO,) for p in r.predicates)
 
 
