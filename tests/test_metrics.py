@@ -278,12 +278,13 @@ def test_routes_json_paging_and_status(skipperd: Start) -> None:
     assert s.support("/routes?limit=x")[0] == 400 and s.support("/routes?offset=-1")[0] == 400
     status, _, body = s.support("/routes/invalid")
     assert [i["route_id"] for i in json.loads(body)] == ["bad"]
-    s.wait_workers(2)
+    # A worker shows once it has taken its slot, soon after its process appears.
+    st = s.wait_for(lambda: (lambda d: d if len(d["workers"]) == 2 and d["all_current"] else None)(
+        json.loads(s.support("/status?format=json")[2])))
+    assert all(w["age_seconds"] >= 0 and w["generation"] == 1 for w in st["workers"])
     text = s.support("/status")[2].decode()
     assert "route supervisor: generation 1, 10 routes, 1 invalid" in text
-    s.wait_for(lambda: "every worker serves the latest routes" in s.support("/status")[2].decode())
-    st = json.loads(s.support("/status?format=json")[2])
-    assert len(st["workers"]) == 2 and all(w["age_seconds"] >= 0 for w in st["workers"])
+    assert "every worker serves the latest routes" in text and text.count(" yes ") == 2, text
 
 
 # --- the slots themselves ------------------------------------------------------------------------------
