@@ -64,7 +64,7 @@ class Case:
     def route(self, origin: str) -> str:
         preds = f'PathSubtree("{self.prefix}")' + (f" && {self.predicates}" if self.predicates else "")
         parts = [preds] + ([self.filters] if self.filters else []) + \
-            [f'"{origin}"' if self.backend == ORIGIN else self.backend]
+            [f'"{origin}"' if self.backend == ORIGIN else self.backend.replace(ORIGIN, origin)]
         return f"c_{self.id}: " + " -> ".join(parts) + ";\n" + self.extra_routes.replace(ORIGIN, origin)
 
 

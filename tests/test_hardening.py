@@ -156,7 +156,9 @@ def test_absolute_form_takes_the_host_from_the_target(skipperd: Start, origin: O
     assert "Traceback" not in s.log()
 
 
-@pytest.mark.parametrize("target", ["ftp://x/p", "example.org:80", "http:///p", "http://", "x"])
+@pytest.mark.parametrize("target", ["ftp://x/p", "example.org:80", "http:///p", "http://", "x",
+                                    "http://h:port/p", "http://h:80:80/p", "http://[zz]/p", "http://h\"/p",
+                                    "http://h:1234567/p"])
 def test_other_targets_are_400(skipperd: Start, origin: Origin, target: str) -> None:
     s = skipperd(routes=proxied(origin.url))
     worker = s.wait_workers(1)[0]
@@ -390,3 +392,34 @@ def test_memory_does_not_grow_per_404(skipperd: Start) -> None:
     run(50_000)
     grown = rss_kb(worker) - before
     assert grown < 8 * 1024, f"RSS grew by {grown} KB over 50,000 404s"
+
+
+# --- route regexps: RE2 end to end ------------------------------------------------------------------
+
+def test_backtracking_regexp_does_not_stall_a_worker(skipperd: Start) -> None:
+    routes = READY + '''
+        evil: PathRegexp("^/(a+)+$") -> status(201) -> <shunt>;
+        hdr: HeaderRegexp("X-Evil", "^(a|aa)+$") -> status(202) -> <shunt>;
+        rest: * -> status(204) -> <shunt>;'''
+    s = skipperd(routes=routes)
+    c = Client(s.port, timeout=10)
+    t0 = time.monotonic()
+    assert c.get("/" + "a" * 40 + "b").status == 204
+    assert c.get("/x", headers="X-Evil: " + "a" * 40 + "!\r\n").status == 204
+    assert c.get("/" + "a" * 40).status == 201
+    assert time.monotonic() - t0 < 2
+
+
+def test_regexp_re2_rejects_is_dropped_alone_and_reported(skipperd: Start) -> None:
+    routes = READY + r'''
+        backref: PathRegexp("^/(a)\\1$") -> status(201) -> <shunt>;
+        lookahead: HeaderRegexp("X", "a(?=b)") -> status(202) -> <shunt>;
+        good: PathRegexp("^/\\p{L}+$") -> status(203) -> <shunt>;'''
+    s = skipperd(routes=routes)
+    assert Client(s.port).get("/abc").status == 203
+    assert Client(s.port).get("/11").status == 404
+    status, _, body = s.support("/routes/invalid")
+    assert status == 200
+    assert b"backref" in body and b"invalid escape sequence" in body
+    assert b"lookahead" in body and b"invalid perl operator" in body
+    assert b"good" not in body

@@ -43,3 +43,9 @@ def test_usage_error() -> None:
     r = subprocess.run([sys.executable, "-m", "skipperd", "filters", "--bogus"], capture_output=True, text=True,
                        cwd=REPO)
     assert r.returncode == 2 and "usage: skipperd filters" in r.stderr
+
+
+def test_every_filter_declares_its_arguments() -> None:
+    for spec in filters.make_registry():
+        assert isinstance(getattr(spec, "params", None), tuple), spec.name
+        assert getattr(spec, "summary", ""), spec.name

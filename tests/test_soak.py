@@ -256,7 +256,7 @@ def soak(s: Skipperd, a: Origin, b: Origin, seconds: float, warmup: float) -> di
     return report
 
 
-def check(report: dict[str, object]) -> None:
+def check(report: dict[str, object], rss_slack_kb: int = 0) -> None:
     print(json.dumps(report, indent=1))
     path = os.environ.get("SKIPPERD_SOAK_REPORT")
     if path:
@@ -266,21 +266,23 @@ def check(report: dict[str, object]) -> None:
     assert report["workers_same"], "a worker was restarted"
     assert int(report["requests"]) > 0  # type: ignore[call-overload]
     for pid, w in report["workers"].items():  # type: ignore[attr-defined]
-        assert w["rss_kb_end"] <= w["rss_kb_start"] * 1.10, f"worker {pid} RSS grew: {w}"
+        assert w["rss_kb_end"] <= w["rss_kb_start"] * 1.10 + rss_slack_kb, f"worker {pid} RSS grew: {w}"
         assert w["fds_end"] <= max(w["fds_start"] * 1.10, w["fds_start"] + 8), f"worker {pid} descriptors grew: {w}"
 
 
-def _run(skipperd: Start, seconds: float, warmup: float) -> None:
+def _run(skipperd: Start, seconds: float, warmup: float, rss_slack_kb: int = 0) -> None:
     with Origin(_origin_handler) as a, Origin(_origin_handler) as b:
         s = skipperd(routes=_routes(a.url, b.url, 0), workers=2,
                      args=["-write-timeout-server=60s", "-close-idle-conns-period=5s"])
-        check(soak(s, a, b, seconds, warmup))
+        check(soak(s, a, b, seconds, warmup), rss_slack_kb)
         assert "Traceback" not in s.log()
 
 
 @pytest.mark.slow
 def test_soak_smoke(skipperd: Start) -> None:
-    _run(skipperd, 15.0, 5.0)
+    # 15 s cannot tell a slow leak from the allocator settling: a few MB of slack here; the full
+    # run holds the 10% bar.
+    _run(skipperd, 15.0, 5.0, rss_slack_kb=4096)
 
 
 @pytest.mark.skipif(not os.environ.get("SKIPPERD_SOAK_SECONDS"),

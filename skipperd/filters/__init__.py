@@ -71,8 +71,8 @@ Built-in filters (Skipper semantics, docs/reference/filters.md upstream):
 from __future__ import annotations
 
 from skipperd.filters import (
-    cache, content, cookies, cors, diag, dynamic, flowid, header_codec, header_mod, header_ops, jitter, meta, query,
-    redirect, rfc, static, xforward,
+    backend_proxy, cache, content, cookies, cors, diag, dynamic, flowid, header_codec, header_mod, header_ops, hosts,
+    jitter, meta, query, redirect, rfc, static, xforward,
 )
 from skipperd.filters.accesslog import DisableAccessLogSpec, EnableAccessLogSpec, MaskAccessLogQuerySpec
 from skipperd.filters.audit import AuditLogSpec, UnverifiedAuditLogSpec
@@ -134,7 +134,7 @@ def _catalogue(o: FilterOptions) -> list[FilterSpec]:
         content.WrapContentSpec(), content.WrapContentHexSpec(), content.InlineContentIfStatusSpec(),
         content.HealthCheckSpec(), content.BlockContentSpec(), content.BlockContentHexSpec(),
         diag.TarpitSpec(), diag.AbsorbSpec(), diag.AbsorbSilentSpec(), diag.LogHeaderSpec(), diag.LogBodySpec(),
-        static.StaticSpec(),
+        static.StaticSpec(), hosts.PreserveHostSpec(), backend_proxy.BackendIsProxySpec(),
         # One store per registry, so per worker: every cache() of the worker's routes shares it.
         cache.CacheSpec(cache.LRUStore(o.settings.response_cache_max_memory_bytes), o.clock),
     ]

@@ -14,6 +14,7 @@ from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
 from skipperd.filters.template import Template
 from skipperd.http.context import FilterContext
+from skipperd.params import NUMBER, Param, STRING
 
 #: State-bag keys, Skipper's ``loadbalancer.ConsistentHashKey`` and ``...BalanceFactor``.
 KEY = "consistentHashKey"
@@ -34,6 +35,8 @@ class ConsistentHashKey:
 
 class ConsistentHashKeySpec:
     name = names.CONSISTENT_HASH_KEY
+    summary = "the key consistentHash balances by (a template; the client address by default)"
+    params = (Param("key", STRING, "e.g. \"${request.header.Authorization}\""),)
 
     def create(self, args: tuple[Arg, ...]) -> ConsistentHashKey:
         if len(args) != 1 or not isinstance(args[0], str):
@@ -53,6 +56,8 @@ class ConsistentHashBalanceFactor:
 
 class ConsistentHashBalanceFactorSpec:
     name = names.CONSISTENT_HASH_BALANCE_FACTOR
+    summary = "bounds an endpoint's load to factor times the average (consistentHash)"
+    params = (Param("factor", NUMBER, "at least 1"),)
 
     def create(self, args: tuple[Arg, ...]) -> ConsistentHashBalanceFactor:
         if len(args) != 1 or isinstance(args[0], str):

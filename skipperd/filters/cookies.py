@@ -78,7 +78,10 @@ def add_request_cookie(headers: Any, name: str, value: str) -> None:
 def add_cookie_pair(headers: Any, pair: str) -> None:
     """Go's ``Request.AddCookie`` with the ``name=value`` text made once, at route build."""
     prior = headers.get("cookie")
-    headers.set_field("cookie", "Cookie", f"{prior}; {pair}" if prior else pair)
+    if prior is None:
+        headers.raw().append(("cookie", "Cookie", pair))  # absent: no scan to replace
+    else:
+        headers.set_field("cookie", "Cookie", f"{prior}; {pair}" if prior else pair)
 
 
 def cookie_domain(host: str) -> str:
@@ -186,7 +189,7 @@ class DropResponseCookie:
             return
         resp.headers.remove("set-cookie")
         for line in keep:
-            resp.headers.add("Set-Cookie", line)
+            resp.headers.raw().append(("set-cookie", "Set-Cookie", line))
 
 
 _NAME = Param("name", STRING, "cookie name")

@@ -18,6 +18,7 @@ from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
 from skipperd.http.context import FilterContext
+from skipperd.params import Param, STRING
 
 #: State-bag keys (Skipper's ``filters.DynamicBackendHostKey`` ...).
 HOST_KEY = "backend:dynamic:host"
@@ -105,6 +106,8 @@ class SetUrlFromHeader(_Dynamic):
 class _Spec:
     name = ""
     what = ""
+    summary = ""
+    params: tuple[Param, ...] = ()
     cls: type[_Dynamic] = _Dynamic
 
     def create(self, args: tuple[Arg, ...]) -> _Dynamic:
@@ -115,26 +118,38 @@ class _Spec:
 
 class SetDynamicBackendHostSpec(_Spec):
     name, what, cls = names.SET_DYNAMIC_BACKEND_HOST, "host", SetHost
+    summary = "the host of a <dynamic> backend"
+    params = (Param("host", STRING),)
 
 
 class SetDynamicBackendSchemeSpec(_Spec):
     name, what, cls = names.SET_DYNAMIC_BACKEND_SCHEME, "scheme", SetScheme
+    summary = "the scheme of a <dynamic> backend"
+    params = (Param("scheme", STRING, "http or https"),)
 
 
 class SetDynamicBackendUrlSpec(_Spec):
     name, what, cls = names.SET_DYNAMIC_BACKEND_URL, "URL", SetUrl
+    summary = "the URL of a <dynamic> backend"
+    params = (Param("url", STRING),)
 
 
 class SetDynamicBackendHostFromHeaderSpec(_Spec):
     name, what, cls = names.SET_DYNAMIC_BACKEND_HOST_FROM_HEADER, "header name", SetHostFromHeader
+    summary = "the host of a <dynamic> backend, from a request header"
+    params = (Param("header", STRING),)
 
 
 class SetDynamicBackendSchemeFromHeaderSpec(_Spec):
     name, what, cls = names.SET_DYNAMIC_BACKEND_SCHEME_FROM_HEADER, "header name", SetSchemeFromHeader
+    summary = "the scheme of a <dynamic> backend, from a request header"
+    params = (Param("header", STRING),)
 
 
 class SetDynamicBackendUrlFromHeaderSpec(_Spec):
     name, what, cls = names.SET_DYNAMIC_BACKEND_URL_FROM_HEADER, "header name", SetUrlFromHeader
+    summary = "the URL of a <dynamic> backend, from a request header"
+    params = (Param("header", STRING),)
 
 
 SPECS = (SetDynamicBackendHostSpec, SetDynamicBackendSchemeSpec, SetDynamicBackendUrlSpec,

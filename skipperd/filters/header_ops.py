@@ -57,7 +57,7 @@ class AppendRequestHeader:
             value, ok = self.template.apply(ctx)
             if not ok or not header_value_ok(value):
                 return
-        ctx.request.headers.add(self.name, value)
+        ctx.request.headers.raw().append((self.lower, self.name, value))
         if self.is_host:
             ctx.outgoing_host = value
 

@@ -13,6 +13,7 @@ from skipperd.errors import InvalidArguments
 from skipperd.filters.template import Template, has_placeholders
 from skipperd.http.context import FilterContext
 from skipperd.http.fields import unsafe_value
+from skipperd.params import Param, STRING
 
 
 def _name_value(spec_name: str, args: tuple[Arg, ...]) -> tuple[str, str]:
@@ -86,6 +87,8 @@ class SetResponseHeaderTemplate(SetResponseHeader):
 
 class SetRequestHeaderSpec:
     name = names.SET_REQUEST_HEADER
+    summary = "sets a request header; ${...} placeholders resolved per request (Host: also the outgoing host)"
+    params = (Param("name", STRING, "header name"), Param("value", STRING, "header value; may contain ${...} placeholders"))
 
     def create(self, args: tuple[Arg, ...]) -> SetRequestHeader:
         name, value = _name_value(self.name, args)
@@ -96,6 +99,8 @@ class SetRequestHeaderSpec:
 
 class SetResponseHeaderSpec:
     name = names.SET_RESPONSE_HEADER
+    summary = "sets a response header; ${...} placeholders resolved per request"
+    params = (Param("name", STRING, "header name"), Param("value", STRING, "header value; may contain ${...} placeholders"))
 
     def create(self, args: tuple[Arg, ...]) -> SetResponseHeader:
         name, value = _name_value(self.name, args)

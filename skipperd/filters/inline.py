@@ -14,6 +14,7 @@ from skipperd.filters.sniff import detect_content_type
 from skipperd.http.context import FilterContext
 from skipperd.http.headers import Headers
 from skipperd.http.response import Response
+from skipperd.params import Param, STRING
 
 
 class InlineContentFilter:
@@ -31,6 +32,8 @@ class InlineContentFilter:
 
 class InlineContentSpec:
     name = names.INLINE_CONTENT
+    summary = "serves the text with status 200 (Content-Type sniffed when not given)"
+    params = (Param("content", STRING), Param("mime", STRING, "Content-Type", optional=True))
 
     def create(self, args: tuple[Arg, ...]) -> InlineContentFilter:
         if not 1 <= len(args) <= 2 or not all(isinstance(a, str) for a in args):

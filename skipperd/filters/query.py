@@ -142,10 +142,11 @@ def first_value(query: str, name: str) -> str | None:
 
 
 class QueryToHeader:
-    __slots__ = ("param", "header", "lower", "prefix", "suffix")
+    __slots__ = ("param", "needle", "header", "lower", "prefix", "suffix")
 
     def __init__(self, param: str, header: str, prefix: str, suffix: str) -> None:
         self.param = param
+        self.needle = param + "="
         self.header = header
         self.lower = header.lower()
         self.prefix = prefix
@@ -153,13 +154,30 @@ class QueryToHeader:
 
     def request(self, ctx: FilterContext) -> None:
         req = ctx.request
-        if req.headers.get(self.lower) or not req.query:
+        current = req.headers.get(self.lower)
+        if current or not req.query:
             return
-        v = first_value(req.query, self.param)
+        q = req.query
+        if "%" in q or "+" in q:
+            v = first_value(q, self.param)
+            if v and not header_value_ok(v):  # a decoded %0D%0A: never into a header
+                return
+        else:
+            # Nothing to decode: find "param=" at the start or after a "&" without splitting.
+            needle = self.needle
+            i = 0 if q.startswith(needle) else q.find("&" + needle) + 1
+            if i == 0 and not q.startswith(needle):
+                return
+            start = i + len(needle)
+            end = q.find("&", start)
+            v = q[start:] if end < 0 else q[start:end]
         if not v:
             return
+        # Undecoded, a request line's query holds no CR, LF or NUL; prefix and suffix were checked.
         value = f"{self.prefix}{v}{self.suffix}"
-        if header_value_ok(value):
+        if current is None:
+            req.headers.raw().append((self.lower, self.header, value))  # absent: no scan to replace
+        else:
             req.headers.set_field(self.lower, self.header, value)
 
 

@@ -6,6 +6,7 @@ from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.errors import InvalidArguments
 from skipperd.http.context import FilterContext
+from skipperd.params import INT, Param
 
 
 class StatusFilter:
@@ -21,6 +22,8 @@ class StatusFilter:
 
 class StatusSpec:
     name = names.STATUS
+    summary = "sets the response status, whatever the backend answered"
+    params = (Param("code", INT, "100 to 999"),)
 
     def create(self, args: tuple[Arg, ...]) -> StatusFilter:
         if len(args) != 1 or isinstance(args[0], str):

@@ -12,7 +12,6 @@ from typing import Any
 from skipperd import names
 from skipperd.eskip.route import Arg
 from skipperd.filters.spec import Spec
-from skipperd.filters.values import header_value_ok
 from skipperd.http.context import FilterContext
 from skipperd.params import ANY, Param
 
@@ -29,15 +28,13 @@ class XForward:
         addr = req.remote_addr
         if addr:
             prior = h.get("x-forwarded-for")
-            if not prior:
-                value = addr
-            elif self.first:
-                value = f"{addr}, {prior}"
+            if prior is None:
+                h.raw().append(("x-forwarded-for", "X-Forwarded-For", addr))  # absent: no scan to replace
             else:
-                value = f"{prior}, {addr}"
-            h.set_field("x-forwarded-for", "X-Forwarded-For", value)
-        if header_value_ok(req.host):
-            h.set_field("x-forwarded-host", "X-Forwarded-Host", req.host)
+                value = addr if not prior else f"{addr}, {prior}" if self.first else f"{prior}, {addr}"
+                h.set_field("x-forwarded-for", "X-Forwarded-For", value)
+        # The host comes from the request head, which the connection has checked for CR, LF, NUL.
+        h.set_field("x-forwarded-host", "X-Forwarded-Host", req.host)
 
 
 _IGNORED = (Param("ignored", ANY, "arguments are ignored", optional=True, variadic=True),)

@@ -39,8 +39,8 @@ class BodySource(RequestBody, Protocol):
 
 class Exchange:
     __slots__ = ("request", "client", "body", "head", "http10", "keep_alive",
-                 "status", "sent", "route_id", "head_sent", "write_deadline", "state_bag", "t_lookup",
-                 "t_backend", "backend_status", "backend_host")
+                 "status", "sent", "route_id", "head_sent", "write_deadline", "upgrade", "state_bag",
+                 "t_lookup", "t_backend", "backend_status", "backend_host")
 
     def __init__(self, request: Request, client: Channel, body: BodySource | None, keep_alive: bool,
                  http10: bool = False) -> None:
@@ -57,6 +57,9 @@ class Exchange:
         # When the response must have been written whole (-write-timeout-server, counted from
         # the end of the request head; the worker sets it).
         self.write_deadline = 1e18
+        # An upgrade request to tunnel (-experimental-upgrade): its Upgrade value and the bytes
+        # the client sent after its head, for the backend once it switched. None for all others.
+        self.upgrade: tuple[str, bytes] | None = None
         # For the access log and metrics (skipperd.metrics.request), noted by the proxy:
         self.state_bag: dict[str, Any] | None = None  # the filters' state bag of the matched route
         self.t_lookup = -1.0            # seconds of the route lookup; -1: none was made

@@ -20,12 +20,13 @@ from urllib.parse import quote
 
 import httptools
 
+from skipperd.filters.backend_proxy import BACKEND_IS_PROXY_KEY
 from skipperd.http.body import RequestBody
 from skipperd.http.context import FilterContext
 from skipperd.http.fields import head_is_clean, unsafe_fields
 from skipperd.http.headers import Headers
 from skipperd.http.response import Response
-from skipperd.proxy import netio
+from skipperd.proxy import netio, tunnel
 from skipperd.proxy.config import FOREVER, ProxyConfig
 from skipperd.proxy.errors import ClientGone, ConnectError, ProxyError, RequestBodyError
 from skipperd.proxy.exchange import Exchange
@@ -112,6 +113,10 @@ class Upstream:
         target = quote(req.path, safe=_SAFE_PATH) if req.path_changed else req.raw_path
         if req.query:
             target = f"{target}?{req.query}"
+        bag = ctx.state_bag
+        if bag and BACKEND_IS_PROXY_KEY in bag:
+            # backendIsProxy: the backend is a proxy, asked in absolute form for the client's host.
+            target = f"http://{req.host}{target}"
         parts = [f"{req.method} {target} HTTP/1.1\r\nHost: {host}\r\n"]
         for lower, name, value in req.headers.raw():
             if lower in _REQUEST_SKIP:
@@ -164,6 +169,8 @@ class Upstream:
 
     def forward(self, ex: Exchange, ctx: FilterContext, pool: Pool, host: str) -> Response:
         """Send the request to the pool's endpoint; the response head, its body still to stream."""
+        if ex.upgrade is not None:
+            return self._forward_upgrade(ex, ctx, pool, host)
         body = ctx.request_body
         head = self.request_head(ex, ctx, host, body)
         conn = None if self.cfg.disable_keepalives else pool.get()
@@ -192,6 +199,35 @@ class Upstream:
         if self.cfg.disable_keepalives:
             conn.keep_alive = False
         resp.stream = UpstreamBody(conn, ex.write_deadline)
+        return resp
+
+    def _forward_upgrade(self, ex: Exchange, ctx: FilterContext, pool: Pool, host: str) -> Response:
+        """An upgrade request (proxy/tunnel.py) on a new connection, as Skipper dials one. A 101
+        starts the tunnel at once (response filters do not run, as in Skipper) and ends in
+        ``Tunnelled``; any other answer is returned as a plain response."""
+        if ex.http10:
+            raise ProxyError(400, "protocol upgrade requested over HTTP/1.0")
+        proto = ex.upgrade[0] if ex.upgrade else ""  # read before the Connection-named fields went
+        if not proto or "\r" in proto or "\n" in proto or "\0" in proto:
+            raise ProxyError(400, "upgrade request without a valid Upgrade header")
+        body = ctx.request_body
+        head = self.request_head(ex, ctx, host, body)
+        if self.cfg.disable_keepalives:
+            head = head.replace(b"\r\nConnection: close\r\n\r\n", b"\r\n\r\n")
+        head = head[:-2] + encode_head(f"Connection: Upgrade\r\nUpgrade: {proto}\r\n\r\n")
+        conn = self.connect(pool)
+        conn.upgrading = True
+        try:
+            self._exchange(conn, head, body, retry=False)
+        except BaseException:
+            conn.close()
+            raise
+        if conn.status == 101:
+            tunnel.switch(ex, conn, self.cfg.write_timeout)  # raises Tunnelled when it ends
+        resp = Response(conn.status, Headers(conn.items))
+        resp.has_server = conn.has_server
+        conn.keep_alive = False
+        resp.stream = UpstreamBody(conn)
         return resp
 
     def _exchange(self, conn: UpstreamConn, head: bytes, body: RequestBody | None, retry: bool) -> None:
@@ -253,9 +289,13 @@ class Upstream:
             got += len(data)
             try:
                 parser.feed_data(data)
-            except httptools.HttpParserUpgrade:
-                # TODO(issue: upgrade tunnel): 101 Switching Protocols needs the tunnel.
-                raise ProxyError(503, "backend switched protocols; upgrades are not supported yet") from None
+            except httptools.HttpParserUpgrade as up:
+                if not (conn.upgrading and conn.status == 101):
+                    raise ProxyError(503, "the backend switched protocols without being asked to") from None
+                rest = data[up.args[0]:]
+                if rest:
+                    conn.body.append(rest)  # the other protocol's first bytes, for the client
+                return
             except httptools.HttpParserError as e:
                 cause = e.__context__
                 if isinstance(cause, BackendLimit):

@@ -66,7 +66,7 @@ class _Limit(Exception):
 class _Message:
     __slots__ = ("url", "items", "method", "keep_alive", "http10", "version", "length", "chunked",
                  "expect", "continued", "host", "has_host", "conn_values", "body", "received",
-                 "complete", "head_bytes", "head_done", "fed", "trailers")
+                 "complete", "head_bytes", "head_done", "fed", "trailers", "upgrade")
 
     def __init__(self) -> None:
         self.url = b""
@@ -89,6 +89,7 @@ class _Message:
         self.head_done = False
         self.fed = 0  # bytes fed while the head was incomplete (over-counts by < one recv)
         self.trailers = 0  # trailer fields seen (dropped)
+        self.upgrade: bytes | None = None  # an upgrade request: the client's bytes after it
 
 
 class _Body:
@@ -279,14 +280,17 @@ class ClientConnection:
                 self.broken = (cause.status, cause.reason)
             else:
                 self.broken = (400, f"bad request: {cause or e}")
-        except httptools.HttpParserUpgrade:
-            # The bytes after this request belong to another protocol: serve the request as a
-            # plain one (no tunnel yet), then close.
+        except httptools.HttpParserUpgrade as up:
+            # The bytes after this request belong to another protocol. With -experimental-upgrade
+            # the request is tunnelled (proxy/tunnel.py) and those bytes go to the backend once
+            # it switched; without, it is served as a plain request, then the connection closes.
             self.upgraded = True
             m = self.cur
             if m is not None and m in self.ready:
                 m.complete = True
                 self.cur = None
+            if self.ready:
+                self.ready[-1].upgrade = data[up.args[0]:]
         except httptools.HttpParserError as e:
             self.broken = (400, f"malformed request: {e}")
 
@@ -406,12 +410,19 @@ class ClientConnection:
         limit = server.keepalive_requests
         keep = m.keep_alive and not server.stopping and not self.upgraded and not (limit and self.requests >= limit)
         body = _Body(self, m) if (m.length > 0 or m.chunked) else None
+        if self.upgraded and m.upgrade is not None and server.proxy.cfg.upgrade:
+            # Read before the Connection-named fields go: Upgrade is one of them.
+            upgrade: tuple[str, bytes] | None = (req.headers.get("upgrade") or "", m.upgrade)
+        else:
+            upgrade = None
         if m.conn_values:
             # Fields the client's Connection header names are hop-by-hop: removed from what the
             # client sent, before the filters run (a field a filter sets is forwarded).
             req.headers.remove_names(connection_options(m.conn_values))
         ex = Exchange(req, self.ch, body, keep, m.http10)
         ex.write_deadline = netio.now() + server.write_timeout
+        if upgrade is not None:
+            ex.upgrade = upgrade
         if self.forwarded is not None:
             self.forwarded.apply(req)
         tables = server.tables
@@ -478,14 +489,34 @@ def _absolute_form(m: _Message) -> None:
     at = authority.rfind(b"@")
     if at >= 0:
         authority = authority[at + 1:]
-    if not authority or b" " in authority:
-        raise _Limit(400, "invalid request target: no host")
+    if not _valid_authority(authority):
+        raise _Limit(400, "invalid request target: bad host")
     target = rest[end:]
     if target[:1] != b"/":
         target = b"/" + target
     m.url = target
     m.host = authority.decode("latin-1")
     m.has_host = True
+
+
+def _valid_authority(authority: bytes) -> bool:
+    """``host[:port]`` (RFC 3986 §3.2.2: reg-name, IPv4 or a bracketed IPv6), the port digits."""
+    if authority[:1] == b"[":
+        end = authority.find(b"]")
+        if end < 2 or not all(c in _IPV6 for c in authority[1:end]):
+            return False
+        rest = authority[end + 1:]
+    else:
+        colon = authority.rfind(b":")
+        host = authority if colon < 0 else authority[:colon]
+        rest = b"" if colon < 0 else authority[colon:]
+        if not host or not all(c in _REG_NAME for c in host):
+            return False
+    return not rest or (rest[:1] == b":" and rest[1:].isdigit() and len(rest) <= 6) or rest == b":"
+
+
+_IPV6 = frozenset(b"0123456789abcdefABCDEF:.")
+_REG_NAME = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=%")
 
 
 def _normalize_host(host: str) -> str:
