@@ -79,9 +79,20 @@ def scrape(s: Skipperd) -> dict[str, Any]:
     return out
 
 
-def answered_200(s: Skipperd) -> float:
-    m = scrape(s)
-    return float(m.get("skipper_response_duration_seconds_count{code=200,method=GET,route=}", 0))
+def answered_200(s: Skipperd, expect: float | None = None) -> float:
+    """The 200 counter; with ``expect``, waits (briefly) for it: a worker records an exchange just
+    after its response went out, so the client may see the answer a moment before the count."""
+    def value() -> float:
+        m = scrape(s)
+        return float(m.get("skipper_response_duration_seconds_count{code=200,method=GET,route=}", 0))
+    if expect is None:
+        return value()
+    deadline = time.monotonic() + 5
+    v = value()
+    while v < expect and time.monotonic() < deadline:
+        time.sleep(0.05)
+        v = value()
+    return v
 
 
 # --- StatsD ----------------------------------------------------------------------------------------
@@ -170,7 +181,7 @@ def test_prometheus_request_counter_survives_sigkill_and_sighup(skipperd: Start)
     workers = s.wait_workers(2)
     for _ in range(60):
         assert get(s.port, "/hello") == 200
-    assert answered_200(s) == 60
+    assert answered_200(s, 60) == 60
     served = [w for w in json.loads(s.support("/status?format=json")[2])["workers"]]
     assert len(served) == 2 and sum(w["requests"] for w in served) >= 60
 
@@ -181,7 +192,7 @@ def test_prometheus_request_counter_survives_sigkill_and_sighup(skipperd: Start)
     assert answered_200(s) == 60, "the killed worker's counts stay"
     for _ in range(40):
         assert get(s.port, "/hello") == 200
-    assert answered_200(s) == 100
+    assert answered_200(s, 100) == 100
     status = s.wait_for(lambda: (lambda d: d if {w["pid"] for w in d["workers"]} == set(after_kill) else None)(
         json.loads(s.support("/status?format=json")[2])))
     assert {w["slot"] for w in status["workers"]} == {1, 2}, "the new worker took the free slot"
@@ -191,7 +202,7 @@ def test_prometheus_request_counter_survives_sigkill_and_sighup(skipperd: Start)
     assert answered_200(s) == 100, "rotated workers' counts stay"
     for _ in range(30):
         assert get(s.port, "/hello") == 200
-    assert answered_200(s) == 130
+    assert answered_200(s, 130) == 130
     m = scrape(s)
     assert m["skipper_proxy_total_duration_seconds_count{}"] >= 130
     assert m["skipper_route_lookup_duration_seconds_count{}"] >= 130
@@ -209,7 +220,9 @@ def test_prometheus_families_buckets_and_per_route_flags(skipperd: Start, origin
     for _ in range(3):
         get(s.port, "/api", {"Host": "app.example.org:8080"})
     get(s.port, "/teapot")
-    m = scrape(s)
+    # Recorded just after each response went out: wait for the last one.
+    m = s.wait_for(lambda: (lambda d: d if d.get(
+        "skipper_response_duration_seconds_count{code=418,method=GET,route=}") == 1 else None)(scrape(s)))
     les = sorted(float(k.split("le=")[1].split(",")[0].rstrip("}")) for k in m
                  if k.startswith("skipper_backend_combined_duration_seconds_bucket"))
     assert les == [0.001, 0.5, 3.0, float("inf")]
@@ -240,8 +253,9 @@ def test_codahale_default_and_exp_decay(skipperd: Start) -> None:
     s = skipperd(Options(routes=ROUTES, args=["-metrics-exp-decay-sample", "-metrics-prefix=sk."]))
     for _ in range(5):
         get(s.port, "/hello")
+    doc = s.wait_for(lambda: (lambda d: d if d["timers"].get("sk.all.response.200.GET.skipper", {}).get(
+        "count") == 5 else None)(json.loads(s.support("/metrics")[2])))
     status, headers, body = s.support("/metrics")
-    doc = json.loads(body)
     assert headers["content-type"] == "application/json"
     assert doc["timers"]["sk.all.response.200.GET.skipper"]["count"] == 5
     assert doc["timers"]["sk.proxy.total"]["count"] >= 5
