@@ -58,37 +58,6 @@ def test_bad_arguments(catalogue: Catalogue) -> None:
         assert f"bad_{i}" in invalid, b.expr
 
 
-def test_unverified_audit_log_and_audit_log(tmp_path: Path) -> None:
-    import base64
-    import json as _json
-
-    from catalogue import request
-
-    def bearer(claims: dict[str, object]) -> str:
-        p = base64.urlsafe_b64encode(_json.dumps(claims).encode()).rstrip(b"=").decode()
-        return f"Bearer h.{p}.s"
-
-    cases = [
-        Case("ual_sub", "unverifiedAuditLog()", headers=[("Authorization", bearer({"sub": "user-1@x"}))],
-             origin={"X-Unverified-Audit": ["user-1@x"]}),
-        Case("ual_azp", 'unverifiedAuditLog("azp")', headers=[("Authorization", bearer({"sub": "s", "azp": "app"}))],
-             origin={"X-Unverified-Audit": ["app"]}),
-        Case("ual_invalid", "unverifiedAuditLog()", headers=[("Authorization", bearer({"sub": "a b"}))],
-             origin={"X-Unverified-Audit": ["<invalid-sub>"]}),
-        Case("ual_none", "unverifiedAuditLog()", origin={"X-Unverified-Audit": None}),
-        Case("audit", "auditLog()", method="POST", body=b"audited body"),
-    ]
-    with Catalogue(tmp_path, cases, [Bad("auditLog(1)"), Bad("unverifiedAuditLog(1)")],
-                   args=["-max-audit-body=7"]) as c:
-        for case in cases:
-            c.run(case.id)
-        assert len(c.invalid()) == 2
-        line = c.skipperd.wait_for(lambda: next((ln for ln in c.skipperd.log().splitlines()
-                                                 if ln.startswith('{"method": "POST"')), None))
-        assert _json.loads(line) == {"method": "POST", "path": "/c/audit", "status": 200, "requestBody": "audited"}
-        del request
-
-
 def test_loopback_if_status(tmp_path: Path) -> None:
     page = 'loopback_404: Path("/loopback-404") -> inlineContent("The page you are looking for is not available!") -> <shunt>;\n'
     cases = [

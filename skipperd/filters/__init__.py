@@ -74,6 +74,8 @@ from skipperd.filters import (
     backend_proxy, cache, content, cookies, cors, diag, dynamic, flowid, header_codec, header_mod, header_ops, hosts,
     jitter, meta, query, redirect, rfc, static, xforward,
 )
+from skipperd.filters.accesslog import DisableAccessLogSpec, EnableAccessLogSpec, MaskAccessLogQuerySpec
+from skipperd.filters.audit import AuditLogSpec, UnverifiedAuditLogSpec
 from skipperd.filters.base import FilterSpec
 from skipperd.filters.consistenthash import ConsistentHashBalanceFactorSpec, ConsistentHashKeySpec
 from skipperd.filters.headers import SetRequestHeaderSpec, SetResponseHeaderSpec
@@ -91,6 +93,11 @@ def make_registry(options: FilterOptions | None = None) -> Registry[FilterSpec]:
         InlineContentSpec(),
         SetRequestHeaderSpec(),
         SetResponseHeaderSpec(),
+        DisableAccessLogSpec(),
+        EnableAccessLogSpec(),
+        MaskAccessLogQuerySpec(),
+        AuditLogSpec(o.settings.max_audit_body),
+        UnverifiedAuditLogSpec(),
         ConsistentHashKeySpec(),
         ConsistentHashBalanceFactorSpec(),
     ]
@@ -123,11 +130,9 @@ def _shadows(o: FilterOptions) -> list[FilterSpec]:
     """The catalogue's shadow filters on the runtime's outbound client and tee."""
     from skipperd.filters import shadow
 
-    from skipperd.filters import audit, loopback
+    from skipperd.filters import loopback
 
-    return [shadow.TeeResponseSpec(o), shadow.TeeDeprecatedSpec(o),
-            audit.AuditLogSpec(o.settings.max_audit_body), audit.UnverifiedAuditLogSpec(),
-            loopback.LoopbackIfStatusSpec()]
+    return [shadow.TeeResponseSpec(o), shadow.TeeDeprecatedSpec(o), loopback.LoopbackIfStatusSpec()]
 
 
 def _catalogue(o: FilterOptions) -> list[FilterSpec]:
