@@ -4,12 +4,16 @@ backends and the upgrade tunnel."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
+import socket
 import ssl
 import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 import trustme
@@ -87,7 +91,7 @@ def test_consistent_hash_default_key_is_the_client_address(skipperd: Start, four
 
 
 def test_consistent_hash_balance_factor_bounds_the_load(skipperd: Start) -> None:
-    slow = [Origin(named(f"s{i}", delay=0.6)) for i in range(2)]
+    slow = [Origin(named(f"s{i}", delay=1.5)) for i in range(2)]
     try:
         routes = READY + lb("consistentHash", slow, 'consistentHashKey("hot")', 'Path("/plain")', "plain")
         routes += lb("consistentHash", slow, 'consistentHashKey("hot") -> consistentHashBalanceFactor(1)',
@@ -117,23 +121,32 @@ def test_consistent_hash_balance_factor_bounds_the_load(skipperd: Start) -> None
 # --- powerOfRandomNChoices ---------------------------------------------------------------------
 
 def test_power_of_random_n_choices_prefers_the_less_busy_endpoint(skipperd: Start) -> None:
-    with Origin(named("slow", delay=0.25)) as a, Origin(named("fast")) as b:
-        s = skipperd(routes=READY + lb("powerOfRandomNChoices", [a, b]))
-        got: list[bytes] = []
+    release = threading.Event()
 
-        def loop() -> None:
+    def busy(r: Req) -> Resp:
+        if r.target == "/hold":
+            release.wait(30)
+        return Resp(body=b"busy")
+
+    with Origin(busy) as a, Origin(named("idle")) as b:
+        s = skipperd(routes=READY + lb("powerOfRandomNChoices", [a, b]))
+        try:
+            # Requests that stay in flight on one endpoint (those landing on the other are answered).
+            holders = []
+            deadline = time.monotonic() + 10
+            while sum(r.target == "/hold" for r in a.requests) < 2 and time.monotonic() < deadline:
+                h = Client(s.port)
+                h.send(b"GET /hold HTTP/1.1\r\nHost: x\r\n\r\n")
+                holders.append(h)
+                time.sleep(0.1)
+            assert sum(r.target == "/hold" for r in a.requests) >= 2
             c = Client(s.port)
-            for _ in range(15):
-                got.append(c.get("/").body)
-        threads = [threading.Thread(target=loop) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        n = Counter(got)
-        assert n[b"slow"] > 0 and n[b"fast"] > 0
-        # Round robin would give each half; the busy endpoint loses every draw against the idle one.
-        assert n[b"fast"] / len(got) > 0.65, n
+            got = Counter(c.get("/").body for _ in range(80))
+            # Each choice draws two endpoints at random: the busy one wins only when drawn twice (1/4);
+            # round robin would give it half.
+            assert got[b"busy"] > 0 and got[b"idle"] / 80 > 0.6, got
+        finally:
+            release.set()
 
 
 # --- retry on another endpoint -----------------------------------------------------------------
@@ -309,14 +322,50 @@ def test_https_backend_verification_failures_are_502_and_insecure_skips_them(ski
         assert c.get("/wrong").status == 200
 
 
-def test_https_lb_and_a_plain_http_client_of_a_tls_port(skipperd: Start, tls: TLSFixture) -> None:
+def plain_http_server() -> tuple[int, Callable[[], None]]:
+    """A port whose server answers every connection in plain HTTP at once, as a plain HTTP
+    server answers a TLS ClientHello (nginx: 400), and closes it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+
+    def serve() -> None:
+        while True:
+            try:
+                c, _ = sock.accept()
+            except OSError:
+                return
+            with c:
+                c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+    threading.Thread(target=serve, daemon=True).start()
+    return sock.getsockname()[1], sock.close
+
+
+def test_https_lb_and_a_plain_http_server_behind_an_https_url(skipperd: Start, tls: TLSFixture) -> None:
+    port, stop = plain_http_server()
     with Origin(named("a"), tls=tls.server, host="localhost") as a, \
-            Origin(named("b"), tls=tls.server, host="localhost") as b, Origin() as plain:
+            Origin(named("b"), tls=tls.server, host="localhost") as b:
         s = skipperd(routes=READY + lb("roundRobin", [a, b]) +
-                     f'mismatch: Path("/m") -> "https://127.0.0.1:{plain.port}";\n', env=tls.trusted)
+                     f'mismatch: Path("/m") -> "https://127.0.0.1:{port}";\n', env=tls.trusted)
         c = Client(s.port)
         assert sorted(c.get("/").body for _ in range(4)) == [b"a", b"a", b"b", b"b"]
-        assert c.get("/m").status == 502, "a plain HTTP server answers no TLS handshake"
+        assert c.get("/m").status == 502, "a plain HTTP answer to the TLS handshake"
+        assert "TLS handshake with 127.0.0.1" in s.log()
+    stop()
+
+
+def test_https_handshake_timeout_is_504(skipperd: Start) -> None:
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # accepts (the kernel does) and never answers
+    try:
+        s = skipperd(routes=READY + f'r: * -> "https://127.0.0.1:{silent.getsockname()[1]}";\n',
+                     args=["-tls-timeout-backend=1s"])
+        t0 = time.monotonic()
+        assert Client(s.port).get("/").status == 504
+        assert 0.8 < time.monotonic() - t0 < 10, "the handshake deadline, not the 60 s default"
+    finally:
+        silent.close()
 
 
 def test_https_backend_new_connections_resume_the_tls_session(skipperd: Start, tls: TLSFixture) -> None:
@@ -327,3 +376,129 @@ def test_https_backend_new_connections_resume_the_tls_session(skipperd: Start, t
             assert c.get("/").status == 200
         assert o.connections == 4
         assert o.tls_resumed[0] is False and any(o.tls_resumed[1:]), o.tls_resumed
+
+
+# --- Upgrade: WebSocket and others ---------------------------------------------------------------
+
+class EchoServer:
+    """A WebSocket echo origin (the websockets package), in a thread, recording request headers."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        from websockets.sync.server import serve
+
+        self.requests: list[dict[str, str]] = []
+
+        def handler(ws: Any) -> None:
+            self.requests.append({k.lower(): v for k, v in ws.request.headers.raw_items()})
+            for message in ws:
+                ws.send(message)
+
+        self.server = serve(handler, "127.0.0.1", 0, ssl=tls)
+        self.port = self.server.socket.getsockname()[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, scheme: str = "http", host: str = "127.0.0.1") -> str:
+        return f"{scheme}://{host}:{self.port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def echo() -> Iterator[EchoServer]:
+    e = EchoServer()
+    yield e
+    e.close()
+
+
+def websocket_echo(port: int, path: str = "/ws", **kw: Any) -> None:
+    from websockets.sync.client import connect
+
+    with connect(f"ws://127.0.0.1:{port}{path}", open_timeout=5, close_timeout=5, **kw) as ws:
+        ws.send("hello, text")
+        assert ws.recv(timeout=5) == "hello, text"
+        payload = bytes(range(256)) * 300  # binary, over several TCP segments
+        ws.send(payload)
+        assert ws.recv(timeout=5) == payload
+        for i in range(20):
+            ws.send(f"m{i}")
+        assert [ws.recv(timeout=5) for _ in range(20)] == [f"m{i}" for i in range(20)]
+        ws.close()
+        assert ws.close_code == 1000, "a clean close both ways"
+
+
+def test_websocket_echo_through_skipperd(skipperd: Start, echo: EchoServer) -> None:
+    s = skipperd(routes=READY + f'ws: Path("/ws") -> setRequestHeader("X-Via", "skipperd") -> "{echo.url()}";\n',
+                 args=["-experimental-upgrade"])
+    websocket_echo(s.port)
+    h = echo.requests[-1]
+    assert h["upgrade"] == "websocket" and h["connection"].lower() == "upgrade"
+    assert h["x-via"] == "skipperd", "request filters run before the upgrade"
+    assert h["host"] == f"127.0.0.1:{echo.port}"
+    # The worker serves other connections while tunnels are open, and tunnels again.
+    websocket_echo(s.port)
+    assert Client(s.port).get("/__harness_ready").status == 204
+
+
+def test_upgrade_with_firefox_connection_tokens_and_early_data(skipperd: Start, echo: EchoServer) -> None:
+    s = skipperd(routes=READY + f'ws: * -> "{echo.url()}";\n', args=["-experimental-upgrade"])
+    c = Client(s.port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    # A masked text frame "hi" sent right behind the head, before the 101 arrived.
+    mask = os.urandom(4)
+    frame = bytes([0x81, 0x80 | 2]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(b"hi"))
+    c.send(f"GET /chat HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n"
+           f"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {key}\r\n\r\n".encode() + frame)
+    a = c.read("HEAD")  # a 101 has no body
+    assert a.status == 101
+    want = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+    assert a.header("Sec-WebSocket-Accept") == want
+    assert (a.header("Upgrade") or "").lower() == "websocket"
+    assert "upgrade" in (a.header("Connection") or "").lower()
+    assert c.f.read(4) == b"\x81\x02hi", "the echo of the frame sent early"
+
+
+def test_upgrade_refused_without_the_flag(skipperd: Start, echo: EchoServer) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    s = skipperd(routes=READY + f'ws: * -> "{echo.url()}";\n')
+    with pytest.raises(InvalidStatus) as e:
+        websocket_echo(s.port)
+    # As Skipper: the request reaches the backend without its hop-by-hop Upgrade and Connection
+    # fields, a plain GET, and the WebSocket server refuses it (426 Upgrade Required).
+    assert e.value.response.status_code == 426
+    assert echo.requests == []
+
+
+def test_upgrade_answered_without_101_and_over_http10(skipperd: Start) -> None:
+    def handler(r: Req) -> Resp:
+        return Resp(403, body=b"no " + (r.header("Upgrade") or "").encode(), reason="Forbidden")
+
+    with Origin(handler) as o:
+        s = skipperd(routes=proxied(o.url), args=["-experimental-upgrade"])
+        c = Client(s.port)
+        c.send(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n")
+        a = c.read()
+        assert (a.status, a.body) == (403, b"no h2c")
+        assert o.requests[-1].header("Connection") == "Upgrade"
+        assert c.closed(), "what follows an upgrade request is not HTTP: the connection closes"
+        c = Client(s.port)
+        c.send(b"GET / HTTP/1.0\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+        assert c.read().status == 400
+
+
+def test_websocket_over_an_https_backend_and_to_a_dead_backend(skipperd: Start, tls: TLSFixture) -> None:
+    e = EchoServer(tls=tls.server)
+    try:
+        dead = free_port()
+        s = skipperd(routes=READY + f'ws: Path("/ws") -> "{e.url("https", "localhost")}";\n'
+                     f'dead: Path("/dead") -> "http://127.0.0.1:{dead}";\n',
+                     args=["-experimental-upgrade"], env=tls.trusted)
+        websocket_echo(s.port)
+        c = Client(s.port)
+        c.send(b"GET /dead HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+        assert c.read().status == 502
+    finally:
+        e.close()

@@ -135,3 +135,16 @@ def test_without_a_compiler_the_wheel_is_pure_python(deployment: tuple[Path, Pat
     version = subprocess.run([str(other / "bin" / "python"), "-m", "skipperd", "-version"], capture_output=True,
                              text=True, timeout=60, env=_env(), cwd=tmp_path)
     assert "(request path interpreted: not compiled" in version.stdout, version.stdout + version.stderr
+
+
+def test_the_build_environment_has_what_mypyc_checks_against() -> None:
+    """pip's isolated build environment must hold skipperd's dependencies, mypy and the stubs."""
+    import configparser
+    import tomllib
+
+    cfg = configparser.ConfigParser()
+    cfg.read(REPO / "setup.cfg")
+    install = {d.strip() for d in cfg["options"]["install_requires"].splitlines() if d.strip()}
+    build = {d.strip() for d in cfg["options.extras_require"]["build"].splitlines() if d.strip()}
+    requires = set(tomllib.loads((REPO / "pyproject.toml").read_text())["build-system"]["requires"])
+    assert install <= requires and build <= requires

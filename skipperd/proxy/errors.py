@@ -43,6 +43,10 @@ class ClientGone(SkipperdError):
     """The client closed its connection or stopped reading; nothing more can be sent."""
 
 
+class Tunnelled(ClientGone):
+    """The client connection was handed to an upgrade tunnel (``proxy/tunnel.py``), which ended."""
+
+
 class RequestBodyError(SkipperdError):
     """The client's request body could not be read: malformed, too large, or timed out.
 

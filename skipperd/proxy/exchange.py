@@ -39,7 +39,7 @@ class BodySource(RequestBody, Protocol):
 
 class Exchange:
     __slots__ = ("request", "client", "body", "head", "http10", "keep_alive",
-                 "status", "sent", "route_id", "head_sent", "write_deadline")
+                 "status", "sent", "route_id", "head_sent", "write_deadline", "upgrade")
 
     def __init__(self, request: Request, client: Channel, body: BodySource | None, keep_alive: bool,
                  http10: bool = False) -> None:
@@ -56,3 +56,6 @@ class Exchange:
         # When the response must have been written whole (-write-timeout-server, counted from
         # the end of the request head; the worker sets it).
         self.write_deadline = 1e18
+        # An upgrade request to tunnel (-experimental-upgrade): its Upgrade value and the bytes
+        # the client sent after its head, for the backend once it switched. None for all others.
+        self.upgrade: tuple[str, bytes] | None = None

@@ -52,7 +52,7 @@ class UpstreamConn:
 
     __slots__ = ("ch", "pool", "key", "parser", "items", "status", "head_done", "done", "body",
                  "keep_alive", "chunked", "length", "has_date", "has_server", "idle_since",
-                 "reused", "conn_tokens", "head_bytes", "max_head", "max_fields")
+                 "reused", "conn_tokens", "head_bytes", "max_head", "max_fields", "upgrading")
 
     def __init__(self, ch: netio.Channel, pool: "Pool") -> None:
         self.ch = ch
@@ -63,6 +63,7 @@ class UpstreamConn:
         self.reused = False
         self.max_head = pool.max_head
         self.max_fields = pool.max_fields
+        self.upgrading = False  # sent an upgrade request: a 101 is its answer, not an interim one
         self.reset()
 
     def reset(self) -> None:
@@ -130,6 +131,9 @@ class UpstreamConn:
 
     def on_message_complete(self) -> None:
         if self.status < 200:
+            if self.status == 101 and self.upgrading:
+                self.done = True  # what follows is the other protocol (proxy/tunnel.py)
+                return
             # An interim response (100 Continue ...): the final one follows on the same parser.
             self.reset()
             return

@@ -40,7 +40,7 @@ from skipperd.proxy.errors import ClientGone, RequestBodyError
 from skipperd.proxy.exchange import Exchange
 from skipperd.proxy.hop import connection_options
 from skipperd.proxy.respond import error_response, send_local
-from skipperd.proxy.upstream import UpstreamBroken
+from skipperd.http.body import BodyError
 from skipperd.worker import accesslog
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class _Limit(Exception):
 class _Message:
     __slots__ = ("url", "items", "method", "keep_alive", "http10", "version", "length", "chunked",
                  "expect", "continued", "host", "has_host", "conn_values", "body", "received",
-                 "complete", "head_bytes", "head_done", "fed", "trailers")
+                 "complete", "head_bytes", "head_done", "fed", "trailers", "upgrade")
 
     def __init__(self) -> None:
         self.url = b""
@@ -89,18 +89,20 @@ class _Message:
         self.head_done = False
         self.fed = 0  # bytes fed while the head was incomplete (over-counts by < one recv)
         self.trailers = 0  # trailer fields seen (dropped)
+        self.upgrade: bytes | None = None  # an upgrade request: the client's bytes after it
 
 
 class _Body:
     """The request body as the proxy reads it (``skipperd.proxy.exchange.BodySource``)."""
 
-    __slots__ = ("conn", "msg", "length", "chunked")
+    __slots__ = ("conn", "msg", "length", "chunked", "timeout")
 
     def __init__(self, conn: "ClientConnection", msg: _Message) -> None:
         self.conn = conn
         self.msg = msg
         self.length = msg.length
         self.chunked = msg.chunked
+        self.timeout = 0.0  # per read, instead of -read-timeout-server (the readTimeout filter)
 
     @property
     def complete(self) -> bool:
@@ -128,7 +130,7 @@ class _Body:
                     conn.ch.send_all(_CONTINUE, conn.server.write_timeout, "write to client")
                 except (OSError, netio.IOTimeout) as e:
                     raise ClientGone(str(e)) from None
-            conn.fill_body()
+            conn.fill_body(self.timeout)
         data = b"".join(m.body) if len(m.body) != 1 else m.body[0]
         m.body.clear()
         return data
@@ -279,21 +281,25 @@ class ClientConnection:
                 self.broken = (cause.status, cause.reason)
             else:
                 self.broken = (400, f"bad request: {cause or e}")
-        except httptools.HttpParserUpgrade:
-            # The bytes after this request belong to another protocol: serve the request as a
-            # plain one (no tunnel yet), then close.
+        except httptools.HttpParserUpgrade as up:
+            # The bytes after this request belong to another protocol. With -experimental-upgrade
+            # the request is tunnelled (proxy/tunnel.py) and those bytes go to the backend once
+            # it switched; without, it is served as a plain request, then the connection closes.
             self.upgraded = True
             m = self.cur
             if m is not None and m in self.ready:
                 m.complete = True
                 self.cur = None
+            if self.ready:
+                self.ready[-1].upgrade = data[up.args[0]:]
         except httptools.HttpParserError as e:
             self.broken = (400, f"malformed request: {e}")
 
-    def fill_body(self) -> None:
+    def fill_body(self, timeout: float = 0.0) -> None:
         """Read and parse more of the current request's body; errors become RequestBodyError."""
         try:
-            data = self.ch.recv(RECV_SIZE, self.server.read_timeout, "read request body")
+            data = self.ch.recv(RECV_SIZE, timeout if timeout > 0 else self.server.read_timeout,
+                                "read request body")
         except netio.IOTimeout:
             raise RequestBodyError(408, "timeout reading the request body") from None
         except OSError as e:
@@ -391,7 +397,7 @@ class ClientConnection:
                     return
                 if not self.handle(m):
                     return
-        except UpstreamBroken as e:
+        except BodyError as e:
             log.warning("response from the backend cut off, closing the client connection from %s: %s",
                         self.remote, e)
         except (ClientGone, OSError, netio.IOTimeout):
@@ -406,12 +412,19 @@ class ClientConnection:
         limit = server.keepalive_requests
         keep = m.keep_alive and not server.stopping and not self.upgraded and not (limit and self.requests >= limit)
         body = _Body(self, m) if (m.length > 0 or m.chunked) else None
+        if self.upgraded and m.upgrade is not None and server.proxy.cfg.upgrade:
+            # Read before the Connection-named fields go: Upgrade is one of them.
+            upgrade: tuple[str, bytes] | None = (req.headers.get("upgrade") or "", m.upgrade)
+        else:
+            upgrade = None
         if m.conn_values:
             # Fields the client's Connection header names are hop-by-hop: removed from what the
             # client sent, before the filters run (a field a filter sets is forwarded).
             req.headers.remove_names(connection_options(m.conn_values))
         ex = Exchange(req, self.ch, body, keep, m.http10)
         ex.write_deadline = netio.now() + server.write_timeout
+        if upgrade is not None:
+            ex.upgrade = upgrade
         if self.forwarded is not None:
             self.forwarded.apply(req)
         tables = server.tables
@@ -421,7 +434,7 @@ class ClientConnection:
             started = _time()
         try:
             server.proxy.serve(ex, table)
-        except (ClientGone, UpstreamBroken, OSError, netio.IOTimeout):
+        except (ClientGone, BodyError, OSError, netio.IOTimeout):
             raise
         except Exception:
             # A bug (in a filter, say) costs this request and connection, not the worker.
