@@ -129,6 +129,12 @@ class Regexp:
         data = _encode(text)
         return self._test.Match(_UNANCHORED, data, 0, len(data))[0][0] >= 0  # type: ignore[no-any-return]
 
+    def find_bytes(self, data: bytes, pos: int = 0) -> tuple[int, int]:
+        """The span of the leftmost match in ``data[pos:]`` (byte offsets into ``data``), or
+        ``(-1, -1)``: for filters that edit bodies as bytes (sed)."""
+        s, e = self._capturing().Match(_UNANCHORED, data, pos, len(data))[0]
+        return int(s), int(e)
+
     def _capturing(self) -> Any:
         full = self._full
         if full is None:

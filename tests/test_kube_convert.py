@@ -347,3 +347,99 @@ def test_annotation_flags_and_their_errors() -> None:
     ]:
         with pytest.raises(ConfigError, match=text):
             KubeOptions.from_settings(bad)
+
+
+# --- Go's url.Parse, as RouteGroup validation and the external-name allow list see addresses ------
+
+@pytest.mark.parametrize("raw, scheme, host, hostname, path, query", [
+    ("http://example.com", "http", "example.com", "example.com", "", ""),
+    ("HTTPS://user:pw@example.com:8443/a?b=c#f", "https", "example.com:8443", "example.com", "/a", "b=c"),
+    ("http://[::1]:80", "http", "[::1]:80", "::1", "", ""),
+    ("mailto:someone", "mailto", "", "", "", ""),
+    ("example.com/foo", "", "", "", "example.com/foo", ""),
+    ("http://user@", "http", "", "", "", ""),
+])
+def test_go_url_parse(raw: str, scheme: str, host: str, hostname: str, path: str, query: str) -> None:
+    from skipperd.dataclients.kubernetes import gourl
+
+    u = gourl.parse(raw)
+    assert (u.scheme, u.host, u.hostname, u.path, u.raw_query) == (scheme, host, hostname, path, query)
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("http://example.com:abc", 'parse "http://example.com:abc": invalid port ":abc" after host'),
+    ("http://a b.com", 'parse "http://a b.com": invalid character " " in host name'),
+    ("http://example.com/%zz", 'parse "http://example.com/%zz": invalid URL escape "%zz"'),
+    (":foo", 'parse ":foo": missing protocol scheme'),
+    ("1a:b", 'parse "1a:b": first path segment in URL cannot contain colon'),
+    ("http://x\n", 'parse "http://x\\n": net/url: invalid control character in URL'),
+    ("http://[::1", 'parse "http://[::1": missing \']\' in host'),
+])
+def test_go_url_parse_errors(raw: str, message: str) -> None:
+    from skipperd.dataclients.kubernetes import gourl
+
+    with pytest.raises(gourl.URLError) as e:
+        gourl.parse(raw)
+    assert str(e.value) == message
+
+
+def test_network_backend_addresses_in_validation() -> None:
+    def rg(address: str) -> dict[str, Any]:
+        return _rg({"backends": [{"name": "n", "type": "network", "address": address}],
+                    "defaultBackends": [{"backendName": "n"}]})
+
+    assert validate_routegroup(parse_routegroup(rg("https://api.example.com:8443"))) is None
+    assert validate_routegroup(parse_routegroup(rg("http://user@"))) == \
+        'backend address "http://user@" does not match scheme://host format'
+    assert validate_routegroup(parse_routegroup(rg("http://h:x"))) == \
+        'failed to parse backend address "http://h:x": parse "http://h:x": invalid port ":x" after host'
+
+
+# --- smaller rules the mutation run pointed at ------------------------------------------------------
+
+@pytest.mark.parametrize("text, code", [("+307", 307), ("399", 399), ("-1", 308), ("3 07", 308), ("", 308),
+                                        ("400", 308), ("0x12d", 308), ("300", 300)])
+def test_redirect_code_annotation_is_go_atoi_in_300_to_399(text: str, code: int) -> None:
+    from skipperd.dataclients.kubernetes.logs import Log
+    from skipperd.dataclients.kubernetes.redirect import RedirectInfo
+
+    info = RedirectInfo(True, 308)
+    log = Log()
+    info.init_current({"zalando.org/skipper-ingress-redirect-code": text}, log, "p", "r")
+    assert info.code == code
+    assert bool(log.entries) == (code == 308)
+
+
+def test_traffic_segments_skip_a_repeated_backend_but_not_the_rest() -> None:
+    got = _applied("traffic-segment-predicate", [("a", 1), ("a", 5), ("b", 1)])
+    assert got == {"a": (True, [Predicate("TrafficSegment", (0.0, 0.5))]),
+                   "b": (True, [Predicate("TrafficSegment", (0.5, 1.0))])}
+
+
+def test_default_lb_algorithm_option_and_its_fallback() -> None:
+    two = {"metadata": {"name": "svc", "namespace": "default"},
+           "subsets": [{"addresses": [{"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}], "ports": [{"port": 8080}]}]}
+    state = ClusterState(ingresses=(_ingress("a"),), services=(SERVICE,), endpoints=(two,))
+    assert convert(state, KubeOptions(default_lb_algorithm="random")).routes[0].backend.algorithm == "random"
+    assert convert(state, KubeOptions(default_lb_algorithm="fastest")).routes[0].backend.algorithm == "roundRobin"
+    rg = _rg({"backends": [{"name": "lb", "type": "lb", "endpoints": ["http://a:1", "http://b:2"]}],
+              "defaultBackends": [{"backendName": "lb"}]})
+    got = convert(ClusterState(routegroups=(rg,)), KubeOptions(default_lb_algorithm="leastRequests"))
+    assert got.routes[0].backend.algorithm == "leastRequests"
+
+
+@pytest.mark.parametrize("mode, path, predicates, catchall", [
+    ("kubernetes-ingress", "/", [Predicate("PathRegexp", ("^/",))], False),
+    ("kubernetes-ingress", "/a", [Predicate("PathRegexp", ("^(/a)",))], True),
+    ("path-regexp", "/a", [Predicate("PathRegexp", ("/a",))], True),
+    ("path-prefix", "/a", [Predicate("PathSubtree", ("/a",))], False),
+])
+def test_implementation_specific_paths_by_mode(mode: str, path: str, predicates: list[Predicate],
+                                               catchall: bool) -> None:
+    ing = _ingress("a")
+    ing["spec"]["rules"][0]["http"]["paths"][0].update(path=path, pathType="ImplementationSpecific")
+    got = convert(ClusterState(ingresses=(ing,), services=(SERVICE,), endpoints=(ENDPOINTS,)),
+                  KubeOptions(path_mode=mode))
+    main = [r for r in got.routes if "catchall" not in r.id]
+    assert [p for p in main[0].predicates if p.name != "Host"] == predicates
+    assert any("catchall" in r.id for r in got.routes) == catchall

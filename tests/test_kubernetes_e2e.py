@@ -299,3 +299,13 @@ def test_readme_walkthrough_script(tmp_path: Path) -> None:
                 p.wait(5)
         for f in logs:
             f.close()
+
+
+def test_unreachable_api_does_not_starve_the_heartbeat(skipperd: Callable[..., Skipperd]) -> None:
+    """Waiting for the first list never holds the supervisor's loop past its heartbeat timeout."""
+    s = skipperd(routes='r: * -> status(204) -> <shunt>;', wait_first_route_load=False,
+                 args=["-kubernetes", f"-kubernetes-url=http://127.0.0.1:{free_port()}", "-worker-timeout=2s"])
+    pid = wait_for(s.supervisor_pid, what="the supervisor")
+    time.sleep(6)
+    assert s.supervisor_pid() == pid and "sent no heartbeat" not in s.log(), s.log()[-2000:]
+    assert "no complete list yet" in s.log()

@@ -96,7 +96,27 @@ def make_registry(options: FilterOptions | None = None) -> Registry[FilterSpec]:
     ]
     specs += _catalogue(o)
     specs += [spec() for spec in dynamic.SPECS]
+    specs += _runtime(o)
     return Registry(specs)
+
+
+def _runtime(o: FilterOptions) -> list[FilterSpec]:
+    """The filters that prove the runtime: paths, bodies, shadows, timeouts, shaping, webhook."""
+    from skipperd.filters import compression, fadein, paths, sed, shaping, tee, teeloop, timeouts, webhook
+
+    endpoints = o.endpoints if o.endpoints is not None else fadein.EndpointRegistry(o.clock)
+    return [
+        fadein.FadeInSpec(endpoints, o.random), fadein.EndpointCreatedSpec(endpoints),
+        paths.SetPathSpec(), paths.ModPathSpec(), paths.SetQuerySpec(), paths.DropQuerySpec(),
+        paths.RedirectToSpec(), paths.RedirectToLowerSpec(),
+        compression.CompressSpec(), compression.DecompressSpec(),
+        sed.SedSpec(), sed.SedDelimSpec(), sed.SedRequestSpec(), sed.SedRequestDelimSpec(),
+        tee.TeeSpec(o), tee.TeeNfSpec(o), teeloop.TeeLoopbackSpec(o),
+        timeouts.BackendTimeoutSpec(), timeouts.ReadTimeoutSpec(), timeouts.WriteTimeoutSpec(),
+        shaping.LatencySpec(), shaping.BandwidthSpec(), shaping.ChunksSpec(),
+        shaping.BackendLatencySpec(), shaping.BackendBandwidthSpec(), shaping.BackendChunksSpec(),
+        webhook.WebhookSpec(o),
+    ]
 
 
 def _catalogue(o: FilterOptions) -> list[FilterSpec]:

@@ -46,7 +46,7 @@ class NullMetrics:
 
 
 class HostState(Protocol):
-    """Per-host state shared by every worker of the host (DESIGN invariant 7): rate-limit buckets,
+    """Per-host state shared by every worker of the host (docs/architecture.md, invariant 7): rate-limit buckets,
     breakers, endpoint health. ``segment(name, size)`` returns a writable buffer of ``size`` bytes
     that all workers of the host map under ``name``; what lives in it and how it is updated
     safely is up to the filter that asks for it."""
@@ -84,7 +84,10 @@ class FilterOptions:
     [0, 1). ``client`` is the outbound HTTP client (a worker's pools; none in the supervisor).
     ``settings`` are the process's settings. ``metrics`` and ``host_state`` are where the
     metrics and per-host shared-memory parts plug in. ``loopback`` re-enters the proxy with a
-    request (teeLoopback); set by the worker's proxy, ``None`` elsewhere.
+    request (teeLoopback); set by the worker's proxy, ``None`` elsewhere. ``background(fn)``
+    runs ``fn`` without waiting for it (a greenlet in workers; ``None``: run it at once).
+    ``endpoints`` is the worker's ``filters.fadein.EndpointRegistry`` (detection times of
+    load-balanced endpoints, kept across table swaps; ``make_registry`` makes one when ``None``).
     """
 
     role: str = TEST
@@ -96,6 +99,8 @@ class FilterOptions:
     metrics: Metrics = field(default_factory=NullMetrics)
     host_state: HostState | None = None
     loopback: Callable[..., Any] | None = None
+    background: Callable[[Callable[[], Any]], Any] | None = None
+    endpoints: Any = None
 
     @property
     def validating(self) -> bool:

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from skipperd.errors import SkipperdError
+
 
 class Transform(Protocol):
     def feed(self, data: bytes) -> bytes: ...
@@ -175,3 +177,8 @@ class TransformStream:
 
     def close(self) -> None:
         self.inner.close()
+
+
+class BodyError(SkipperdError):
+    """A body stream failed after the response head went out (a backend cut it off, a filter's
+    decoder met corrupt data): the client connection is closed, the response left incomplete."""

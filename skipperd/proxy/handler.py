@@ -21,8 +21,10 @@ import logging
 from typing import Any, Callable, Sequence
 
 from skipperd.eskip.route import BackendType
+from skipperd.filters.fadein import KEY as FADE_IN_KEY
 from skipperd.http.context import FilterContext
 from skipperd.http.response import Response
+from skipperd.proxy import netio
 from skipperd.proxy.config import ProxyConfig
 from skipperd.proxy.errors import ConnectError, ProxyError, RequestBodyError
 from skipperd.proxy.exchange import Exchange
@@ -149,6 +151,8 @@ class Proxy:
                 if resp.stream is not None and final.stream is not resp.stream:
                     resp.stream.close()  # a filter replaced the proxied response
                 resp = final
+        if ctx.write_timeout:
+            ex.write_deadline = netio.now() + ctx.write_timeout  # writeTimeout: from now, as Skipper
         return resp
 
     def _backend(self, ex: Exchange, ctx: FilterContext, table: Any, route: Any, loops: int) -> Response:
@@ -195,6 +199,10 @@ class Proxy:
         if selector is None:
             selector = self._selectors[backend.key] = make_selector(backend.algorithm, endpoints)
         i = selector.pick(endpoints, ctx)
+        if ctx.state_bag:
+            fade = ctx.state_bag.get(FADE_IN_KEY)
+            if fade is not None:
+                i = fade.adjust(endpoints, i)
         inflight = selector.inflight
         inflight[i] += 1
         try:
@@ -214,6 +222,20 @@ class Proxy:
             return self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
         finally:
             inflight[i] -= 1
+
+    def shadow(self, ex: Exchange, table: Any) -> None:
+        """Route a shadow copy (teeLoopback) like a request, and drop the answer."""
+        try:
+            resp = self._route(ex, table, 1)
+        except (ProxyError, RequestBodyError):
+            return
+        stream = resp.stream
+        if stream is not None:
+            try:
+                while stream.read():
+                    pass
+            finally:
+                stream.close()
 
     def _log_error(self, ex: Exchange, status: int, reason: str) -> None:
         # Backend failures are errors (as in Skipper); a client's own mistakes are not.

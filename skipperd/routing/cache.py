@@ -35,13 +35,16 @@ _VALIDATED = object()
 
 
 class SpecCache:
-    __slots__ = ("_entries", "_generation", "_registries", "validate_only")
+    __slots__ = ("_entries", "_generation", "_registries", "validate_only", "collect")
 
     def __init__(self, validate_only: bool = False) -> None:
         self._entries: dict[Hashable, list[Any]] = {}  # key -> [value, generation]
         self._generation = 0
         self._registries: tuple[object, object] | None = None
         self.validate_only = validate_only
+        # While set, every entry looked up or added is appended: a route's entries, so that
+        # a route kept as it is into the next table marks them used without looking them up.
+        self.collect: list[list[Any]] | None = None
 
     def use(self, predicates: Registry[PredicateSpec], filters: Registry[FilterSpec]) -> None:
         if self._registries is None or self._registries[0] is not predicates or self._registries[1] is not filters:
@@ -61,6 +64,16 @@ class SpecCache:
                 _close(k, e[0])
         self._entries = keep
 
+    def prune_entries(self, candidates: list[list[Any]]) -> None:
+        """``prune`` for a build that knows which entries may have fallen out of use (those of
+        the routes it dropped): only they are checked."""
+        g = self._generation
+        entries = self._entries
+        for e in candidates:
+            if e[1] != g and len(e) > 2 and entries.get(e[2]) is e:
+                del entries[e[2]]
+                _close(e[2], e[0])
+
     def close_all(self) -> None:
         for k, e in self._entries.items():
             _close(k, e[0])
@@ -74,10 +87,20 @@ class SpecCache:
         if e is None:
             return None
         e[1] = self._generation
+        if self.collect is not None:
+            self.collect.append(e)
         return e[0]
 
     def _put(self, key: Hashable, value: Any) -> None:
-        self._entries[key] = [value, self._generation]
+        e = self._entries[key] = [value, self._generation, key]
+        if self.collect is not None:
+            self.collect.append(e)
+
+    def touch(self, entries: list[list[Any]]) -> None:
+        """Mark entries collected for a route as used by the generation being built."""
+        g = self._generation
+        for e in entries:
+            e[1] = g
 
     def predicate(self, registry: Registry[PredicateSpec], p: Predicate) -> PredicateInstance:
         """Raises ``UnknownSpec``, ``InvalidArguments``, or whatever a faulty spec raises."""

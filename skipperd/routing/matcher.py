@@ -178,6 +178,20 @@ class Tree:
         self.root_list = tuple(sorted(self.root_list, key=_entry_key))
 
 
+def build_trees(routes: Sequence[RuntimeRoute], ignore_trailing_slash: bool) -> dict[str, Tree]:
+    """Finished host trees of ``routes`` (their routes without a host are left out)."""
+    hosts: dict[str, Tree] = {}
+    for r in routes:
+        for h in r.hosts:
+            tree = hosts.get(h)
+            if tree is None:
+                tree = hosts[h] = Tree()
+            tree.add(r, ignore_trailing_slash)
+    for tree in hosts.values():
+        tree.finish()
+    return hosts
+
+
 Found = tuple[Entry, "str | None"]
 
 
@@ -281,26 +295,49 @@ class Matcher:
 
     __slots__ = ("_hosts", "_generic", "_trim")
 
-    def __init__(self, routes: Sequence[RuntimeRoute], ignore_trailing_slash: bool = False) -> None:
+    def __init__(self, routes: Sequence[RuntimeRoute], ignore_trailing_slash: bool = False,
+                 trees: dict[str, Tree] | None = None, generic: Tree | None = None) -> None:
+        """Index ``routes``. ``trees`` are finished host trees to take as they are (from the
+        previous table, for hosts whose routes did not change), ``generic`` likewise the
+        finished tree of the routes without a host: a table swap then costs one pass over the
+        routes plus the trees of what changed (``routing.incremental``)."""
         self._trim = ignore_trailing_slash
         hosts: dict[str, Tree] = {}
-        generic = Tree()
+        fresh: list[Tree] = []
+        build_generic = generic is None
+        gen = Tree() if generic is None else generic
         for r in routes:
             if r.hosts:
                 for h in r.hosts:
                     tree = hosts.get(h)
                     if tree is None:
+                        if trees is not None:
+                            known = trees.get(h)
+                            if known is not None:
+                                hosts[h] = known
+                                continue
                         tree = hosts[h] = Tree()
+                        fresh.append(tree)
+                    elif trees is not None and h in trees:
+                        continue  # taken as it is: it has this route already
                     tree.add(r, ignore_trailing_slash)
-            else:
-                generic.add(r, ignore_trailing_slash)
-        for tree in hosts.values():
+            elif build_generic:
+                gen.add(r, ignore_trailing_slash)
+        for tree in fresh:
             tree.finish()
-        generic.finish()
+        if build_generic:
+            gen.finish()
         self._hosts = hosts
-        empty = generic.root_list == () and generic.root.static is None and generic.root.wild is None \
-            and generic.root.catch is None
-        self._generic: Tree | None = None if empty else generic
+        empty = gen.root_list == () and gen.root.static is None and gen.root.wild is None \
+            and gen.root.catch is None
+        self._generic: Tree | None = None if empty else gen
+
+    def trees(self) -> dict[str, Tree]:
+        """The host trees (do not change them)."""
+        return self._hosts
+
+    def generic_tree(self) -> Tree | None:
+        return self._generic
 
     @property
     def host_count(self) -> int:

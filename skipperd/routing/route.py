@@ -132,7 +132,7 @@ class RuntimeRoute:
 
     __slots__ = (
         "id", "definition", "predicates", "matchers", "filters", "request_filters", "response_filters",
-        "backend", "priority", "path", "hosts", "error_filters",
+        "backend", "priority", "path", "hosts", "error_filters", "cache_entries",
     )
 
     def __init__(self, definition: Route, predicates: tuple[PredicateInstance, ...],
@@ -151,6 +151,7 @@ class RuntimeRoute:
             p for p in (getattr(f, "request", None) for f in filters) if callable(p))
         self.response_filters: tuple[RequestPhase, ...] = tuple(
             p for p in (getattr(f, "response", None) for f in reversed(filters)) if callable(p))
+        self.cache_entries: list[list[object]] = []  # its SpecCache entries (routing.cache)
         self.error_filters = any(getattr(f, "handle_error_response", False) for f in filters)
         self.backend = backend
         self.priority = priority

@@ -20,10 +20,15 @@ class RouteTable:
 
     __slots__ = ("routes", "_by_id", "_matcher")
 
-    def __init__(self, routes: Sequence[RuntimeRoute], ignore_trailing_slash: bool = False) -> None:
+    def __init__(self, routes: Sequence[RuntimeRoute], ignore_trailing_slash: bool = False,
+                 matcher: Matcher | None = None) -> None:
         self.routes: tuple[RuntimeRoute, ...] = tuple(routes)
         self._by_id = {r.id: r for r in self.routes}
-        self._matcher = Matcher(self.routes, ignore_trailing_slash)
+        self._matcher = matcher if matcher is not None else Matcher(self.routes, ignore_trailing_slash)
+
+    @property
+    def matcher(self) -> Matcher:
+        return self._matcher
 
     def match(self, request: Request) -> tuple[RuntimeRoute, dict[str, str]] | None:
         """The route for ``request`` and its path parameters, or ``None`` when none matches."""

@@ -126,33 +126,92 @@ def _decode(payload: bytes) -> tuple[list[Route], dict[str, Any]]:
         raise CodecError(f"route table format {fmt!r}, this version reads {FORMAT}")
     if not isinstance(meta, dict):
         raise CodecError("route table meta is not a map")
-    # One object per distinct (name, args) and backend for the whole table.
-    preds: dict[Any, Predicate] = {}
-    filters: dict[Any, Filter] = {}
-    backends: dict[Any, Backend] = {}
+    shared = _Shared()
     routes: list[Route] = []
     append = routes.append
     try:
-        for rid, ps, fs, b in rows:
-            pt = []
-            for p in ps:
-                obj = preds.get(p)
-                if obj is None:
-                    obj = preds[p] = _new_predicate(p[0], p[1])
-                pt.append(obj)
-            ft = []
-            for f in fs:
-                fobj = filters.get(f)
-                if fobj is None:
-                    fobj = filters[f] = _new_filter(f[0], f[1])
-                ft.append(fobj)
-            backend = backends.get(b)
-            if backend is None:
-                backend = backends[b] = _decode_backend(b)
-            append(_new_route(rid, tuple(pt), tuple(ft), backend))
+        for row in rows:
+            append(shared.route(row))
     except (ValueError, TypeError, IndexError) as e:
         raise CodecError(f"route table payload is malformed: {e}") from e
     return routes, dict(meta)
+
+
+class _Shared:
+    """One object per distinct (name, args) and backend for the whole table."""
+
+    __slots__ = ("preds", "filters", "backends")
+
+    def __init__(self) -> None:
+        self.preds: dict[Any, Predicate] = {}
+        self.filters: dict[Any, Filter] = {}
+        self.backends: dict[Any, Backend] = {}
+
+    def route(self, row: Any) -> Route:
+        rid, ps, fs, b = row
+        preds, filters = self.preds, self.filters
+        pt = []
+        for p in ps:
+            obj = preds.get(p)
+            if obj is None:
+                obj = preds[p] = _new_predicate(p[0], p[1])
+            pt.append(obj)
+        ft = []
+        for f in fs:
+            fobj = filters.get(f)
+            if fobj is None:
+                fobj = filters[f] = _new_filter(f[0], f[1])
+            ft.append(fobj)
+        backend = self.backends.get(b)
+        if backend is None:
+            backend = self.backends[b] = _decode_backend(b)
+        return _new_route(rid, tuple(pt), tuple(ft), backend)  # type: ignore[no-any-return]
+
+
+class RowReader:
+    """A payload read one route at a time, for a worker that builds its table in slices.
+
+    ``meta`` and ``count`` are read at once; ``next_row()`` returns the next route's raw row (a
+    hashable tuple: equal rows are equal definitions) and ``route(row)`` its definition, with
+    the sharing ``decode_table`` does. Raises ``CodecError`` as ``decode_table`` does.
+    """
+
+    __slots__ = ("_unpacker", "meta", "count", "_shared")
+
+    def __init__(self, payload: bytes) -> None:
+        u = msgpack.Unpacker(use_list=False, raw=False, strict_map_key=True,
+                             max_buffer_size=max(len(payload), 100 * 1024 * 1024))
+        u.feed(payload)
+        self._unpacker = u
+        self._shared = _Shared()
+        try:
+            if u.read_array_header() != 3:
+                raise CodecError("route table payload is not [format, meta, routes]")
+            fmt = u.unpack()
+            if fmt != FORMAT:
+                raise CodecError(f"route table format {fmt!r}, this version reads {FORMAT}")
+            meta = u.unpack()
+            if not isinstance(meta, dict):
+                raise CodecError("route table meta is not a map")
+            self.meta: dict[str, Any] = dict(meta)
+            self.count: int = u.read_array_header()
+        except (ValueError, TypeError, msgpack.UnpackException, msgpack.OutOfData) as e:
+            raise CodecError(f"route table payload cannot be decoded: {e}") from e
+
+    def next_row(self) -> Any:
+        try:
+            row = self._unpacker.unpack()
+        except (ValueError, TypeError, msgpack.UnpackException, msgpack.OutOfData) as e:
+            raise CodecError(f"route table payload cannot be decoded: {e}") from e
+        if not isinstance(row, tuple) or len(row) != 4:
+            raise CodecError("route table payload is malformed: a route is not [id, predicates, filters, backend]")
+        return row
+
+    def route(self, row: Any) -> Route:
+        try:
+            return self._shared.route(row)
+        except (ValueError, TypeError, IndexError) as e:
+            raise CodecError(f"route table payload is malformed: {e}") from e
 
 
 def _decode_backend(b: tuple[Any, ...]) -> Backend:

@@ -66,6 +66,7 @@ EXIT_SUPPORT = 5  # the support listener cannot be served
 
 TICK = 0.25  # seconds between polls of the sources (the routes file must be seen within a second)
 HEARTBEAT_EVERY = 1.0  # seconds between heartbeats; the arbiter replaces a supervisor silent for -worker-timeout
+INVALID_LOG_LINES = 50  # invalid routes logged by name per rebuild
 PUBLISH_RETRY = 1.0  # seconds between attempts after a failed publication
 
 
@@ -101,6 +102,7 @@ class RouteSupervisor:
         self._last_good: dict[str, list[Route]] = {}
         self._errors: dict[str, str] = {}
         self._published_digest = b""
+        self._invalid_logged: frozenset[table.Invalid] = frozenset()
         self._built = False
         self._pending: tuple[bytes, bytes, list[Route], list[table.Invalid], float] | None = None
         self._next_publish = 0.0
@@ -307,8 +309,7 @@ class RouteSupervisor:
         loaded = [(s.name, self._last_good[s.name]) for s in self.sources]
         self._built = True  # also when build() fails: retried on the next change, not every tick
         result = table.build(loaded, self.predicates, self.filters)
-        for inv in result.invalid:
-            log.warning("invalid route %r from %s dropped: %s", inv.route_id, inv.source or "?", inv.reason)
+        self.log_invalid(result.invalid)
         payload = encode_table(result.routes, {})
         digest = _digest(payload)
         if digest == self._published_digest:
@@ -319,6 +320,18 @@ class RouteSupervisor:
             return
         self._pending = (payload, digest, result.routes, result.invalid, t0)
         self._next_publish = 0.0
+
+    def log_invalid(self, invalid: list[table.Invalid]) -> None:
+        """Each invalid route once, when it turns invalid or its reason changes (a Kubernetes
+        source rebuilds on every change; thousands of repeated lines would cost more than the
+        rebuild), at most ``INVALID_LOG_LINES`` lines a rebuild; /routes/invalid lists them all."""
+        new = [inv for inv in invalid if inv not in self._invalid_logged]
+        self._invalid_logged = frozenset(invalid)
+        for inv in new[:INVALID_LOG_LINES]:
+            log.warning("invalid route %r from %s dropped: %s", inv.route_id, inv.source or "?", inv.reason)
+        if len(new) > INVALID_LOG_LINES:
+            log.warning("%d more routes turned invalid and were dropped; /routes/invalid lists them all",
+                        len(new) - INVALID_LOG_LINES)
 
     def publish(self) -> None:
         assert self.publisher is not None and self._pending is not None

@@ -40,7 +40,7 @@ from skipperd.proxy.errors import ClientGone, RequestBodyError
 from skipperd.proxy.exchange import Exchange
 from skipperd.proxy.hop import connection_options
 from skipperd.proxy.respond import error_response, send_local
-from skipperd.proxy.upstream import UpstreamBroken
+from skipperd.http.body import BodyError
 from skipperd.worker import accesslog
 
 if TYPE_CHECKING:
@@ -95,13 +95,14 @@ class _Message:
 class _Body:
     """The request body as the proxy reads it (``skipperd.proxy.exchange.BodySource``)."""
 
-    __slots__ = ("conn", "msg", "length", "chunked")
+    __slots__ = ("conn", "msg", "length", "chunked", "timeout")
 
     def __init__(self, conn: "ClientConnection", msg: _Message) -> None:
         self.conn = conn
         self.msg = msg
         self.length = msg.length
         self.chunked = msg.chunked
+        self.timeout = 0.0  # per read, instead of -read-timeout-server (the readTimeout filter)
 
     @property
     def complete(self) -> bool:
@@ -129,7 +130,7 @@ class _Body:
                     conn.ch.send_all(_CONTINUE, conn.server.write_timeout, "write to client")
                 except (OSError, netio.IOTimeout) as e:
                     raise ClientGone(str(e)) from None
-            conn.fill_body()
+            conn.fill_body(self.timeout)
         data = b"".join(m.body) if len(m.body) != 1 else m.body[0]
         m.body.clear()
         return data
@@ -294,10 +295,11 @@ class ClientConnection:
         except httptools.HttpParserError as e:
             self.broken = (400, f"malformed request: {e}")
 
-    def fill_body(self) -> None:
+    def fill_body(self, timeout: float = 0.0) -> None:
         """Read and parse more of the current request's body; errors become RequestBodyError."""
         try:
-            data = self.ch.recv(RECV_SIZE, self.server.read_timeout, "read request body")
+            data = self.ch.recv(RECV_SIZE, timeout if timeout > 0 else self.server.read_timeout,
+                                "read request body")
         except netio.IOTimeout:
             raise RequestBodyError(408, "timeout reading the request body") from None
         except OSError as e:
@@ -395,7 +397,7 @@ class ClientConnection:
                     return
                 if not self.handle(m):
                     return
-        except UpstreamBroken as e:
+        except BodyError as e:
             log.warning("response from the backend cut off, closing the client connection from %s: %s",
                         self.remote, e)
         except (ClientGone, OSError, netio.IOTimeout):
@@ -432,7 +434,7 @@ class ClientConnection:
             started = _time()
         try:
             server.proxy.serve(ex, table)
-        except (ClientGone, UpstreamBroken, OSError, netio.IOTimeout):
+        except (ClientGone, BodyError, OSError, netio.IOTimeout):
             raise
         except Exception:
             # A bug (in a filter, say) costs this request and connection, not the worker.

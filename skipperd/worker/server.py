@@ -31,7 +31,13 @@ class Server:
         s = settings
         self.settings = s
         self.proxy = Proxy(ProxyConfig.from_settings(s))
-        self.filter_options = FilterOptions(role=WORKER, settings=s)
+        from skipperd.proxy.client import Client
+
+        from skipperd.filters.fadein import EndpointRegistry
+
+        self.filter_options = FilterOptions(role=WORKER, settings=s, client=Client(self.proxy.upstream),
+                                            background=gevent.spawn, endpoints=EndpointRegistry(),
+                                            loopback=self._loopback)
         self.tables = TableHolder(reader, on_swap=self.proxy.table_changed,
                                   ignore_trailing_slash=s.ignore_trailing_slash,
                                   filter_options=self.filter_options,
@@ -56,6 +62,23 @@ class Server:
         self._listeners: list[netio.Listener] = []
         self._acceptors: list[Any] = []
         self._greenlets: list[Any] = []
+
+    def _loopback(self, request: Any, body: bytes) -> None:
+        """teeLoopback's copies: routed by this worker's current table, the answer dropped."""
+        from skipperd.http.body import BytesBody
+        from skipperd.proxy.exchange import Exchange
+
+        table = self.tables.table
+        if table is None:
+            return
+        a, b = _socket.socketpair()  # the copy's "client": nothing is ever written to it
+        ch = netio.Channel(a)
+        try:
+            ex = Exchange(request, ch, BytesBody(body) if body else None, False)  # type: ignore[arg-type]
+            self.proxy.shadow(ex, table)
+        finally:
+            ch.close()
+            b.close()
 
     # --- start -----------------------------------------------------------------------------------
 

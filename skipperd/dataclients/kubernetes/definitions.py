@@ -9,10 +9,10 @@ webhook and of the data client are here too.
 
 from __future__ import annotations
 
-import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
+from skipperd.dataclients.kubernetes import gourl
 from skipperd.dataclients.kubernetes import objects as o
 from skipperd.dataclients.kubernetes.model import KubeObject, go_quote
 from skipperd.eskip import ParseError, parse, parse_filters, parse_predicates
@@ -271,30 +271,14 @@ def _backend_errors(spec: Spec) -> list[str]:
     for b in spec.backends:
         if b.type != "network":
             continue
-        err = url_error(b.address)
-        if err:
-            errs.append(f"failed to parse backend address {go_quote(b.address)}: {err}")
+        try:
+            u = gourl.parse(b.address)
+        except gourl.URLError as e:
+            errs.append(f"failed to parse backend address {go_quote(b.address)}: {e}")
             continue
-        u = urllib.parse.urlsplit(b.address)
-        if u.path or u.query or not u.scheme or not u.netloc:
+        if u.path or u.raw_query or not u.scheme or not u.host:
             errs.append(f"backend address {go_quote(b.address)} does not match scheme://host format")
     return errs
-
-
-def url_error(address: str) -> str | None:
-    """What Go's ``url.Parse`` refuses, in its words (roughly: the common cases)."""
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in address):
-        return f"parse {go_quote(address)}: net/url: invalid control character in URL"
-    if address.startswith(":"):
-        return f"parse {go_quote(address)}: missing protocol scheme"
-    try:
-        u = urllib.parse.urlsplit(address)
-        _ = u.port
-    except ValueError as e:
-        return f"parse {go_quote(address)}: {e}"
-    if " " in u.netloc:
-        return f"parse {go_quote(address)}: invalid character \" \" in host name"
-    return None
 
 
 def _host_errors(spec: Spec) -> list[str]:

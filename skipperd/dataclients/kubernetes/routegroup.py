@@ -9,6 +9,7 @@ redirect twin; a host whose every route has further conditions gets a catch-all 
 
 from __future__ import annotations
 
+from skipperd.dataclients.kubernetes import gourl
 from skipperd.dataclients.kubernetes import objects as o
 from skipperd.dataclients.kubernetes import redirect as rd
 from skipperd.dataclients.kubernetes import traffic
@@ -279,16 +280,10 @@ class _Group:
 
 def _url_hostname(address: str) -> str:
     """Go's ``url.Parse(address).Hostname()``; "" when it does not parse."""
-    from skipperd.dataclients.kubernetes.definitions import url_error
-    import urllib.parse
-
-    if url_error(address):
+    try:
+        return gourl.parse(address).hostname
+    except gourl.URLError:
         return ""
-    netloc = urllib.parse.urlsplit(address).netloc
-    host = netloc.rpartition("@")[2]
-    if host.startswith("["):
-        return host[1:host.find("]")] if "]" in host else host[1:]
-    return host.partition(":")[0]
 
 
 def _catchall_routes(host_routes: dict[str, list[Draft]], internal: bool) -> list[Draft]:

@@ -86,8 +86,10 @@ class KubernetesSource:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KubernetesSource:
+        # The first load() blocks the supervisor's loop: well inside its heartbeat timeout.
         return cls(kube_options(settings), connection_settings(settings),
-                   relist_interval=settings.source_poll_timeout / 1000.0)
+                   relist_interval=settings.source_poll_timeout / 1000.0,
+                   first_list_wait=min(FIRST_LIST_WAIT, settings.worker_timeout / 3))
 
     def set_wakeup(self, wakeup: Callable[[], None]) -> None:
         self._wakeup = wakeup
