@@ -4,8 +4,9 @@
 mypyc's setuptools integration (``mypycify``) into extension modules beside their sources, and
 record the digest of those sources in ``skipperd/_compiled.stamp``, which the guard in
 ``skipperd/compiled.py`` checks at start (the same guard as for the in-tree build of
-``scripts/compile``). mypy comes from the build requirements of ``pyproject.toml``, with
-skipperd's own dependencies: mypyc type-checks the modules it compiles against them.
+``scripts/compile``). mypy comes from the build requirements of ``pyproject.toml``, and
+skipperd's own dependencies (``setup_requires``, read from setup.cfg): mypyc type-checks the
+modules it compiles against them.
 
 The installation is pure Python, and says so at build time, when mypy is not importable, when
 there is no C compiler or no Python headers, or when ``SKIPPERD_INTERPRETED=1`` is set; skipperd
@@ -99,7 +100,18 @@ class BuildRequestPath(build_ext):  # type: ignore[misc]
             f.write(digest + "\n")
 
 
+def _install_requires() -> list[str]:
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read(os.path.join(HERE, "setup.cfg"))
+    return [line.strip() for line in cfg["options"]["install_requires"].splitlines() if line.strip()]
+
+
 # A placeholder, so that setuptools runs build_ext and tags the wheel for this platform;
-# BuildRequestPath replaces it with mypyc's extensions, or with none.
+# BuildRequestPath replaces it with mypyc's extensions, or with none. setup_requires: pip's
+# isolated build environment gets skipperd's dependencies too (setuptools' build backend asks
+# for them), because mypyc type-checks the compiled modules against them.
 setup(ext_modules=[Extension("skipperd._compiled__mypyc", sources=[])],
-      cmdclass={"build_ext": BuildRequestPath})
+      cmdclass={"build_ext": BuildRequestPath},
+      setup_requires=_install_requires())

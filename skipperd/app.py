@@ -84,6 +84,7 @@ class SkipperdApplication(BaseApplication):  # type: ignore[misc]
         if s.pidfile:
             cfg.set("pidfile", s.pidfile)
         cfg.set("post_fork", _post_fork)
+        cfg.set("pre_fork", _pre_fork)
 
     def load(self) -> None:
         return None
@@ -92,6 +93,10 @@ class SkipperdApplication(BaseApplication):  # type: ignore[misc]
 def _gunicorn_level(level: str) -> str:
     level = level.upper()
     return {"WARN": "warning", "PANIC": "critical", "FATAL": "critical"}.get(level, level.lower())
+
+
+def _pre_fork(arbiter: "SkipperdArbiter", worker: Any) -> None:
+    worker.metrics_slot = arbiter.free_metrics_slot()
 
 
 def _post_fork(arbiter: "SkipperdArbiter", worker: Any) -> None:
@@ -113,7 +118,9 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
         self._supervisor_next_start = 0.0
         self._supervisor_stopping = False
         self._reader: Any = None
+        self.metrics_slots = 0
         super().__init__(app)
+        self._format_gunicorn_log()
 
     # --- start-up ----------------------------------------------------------------------------
 
@@ -124,9 +131,46 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
         removed = cleanup_stale(self.app.instance)
         if removed:
             self.log.info("removed %d shared-memory segment(s) left by an earlier instance", removed)
+        self._format_gunicorn_log()
         self._log_request_path()
         self._log_setting_statuses()
+        self._create_metrics_segment()
         self._bind_support_listener()
+
+    def _format_gunicorn_log(self) -> None:
+        """gunicorn's own lines in the application log's format (-application-log-json-enabled)."""
+        from skipperd.logs import formatter
+
+        error_log = getattr(self.log, "error_log", None)
+        if error_log is None or not self.app.settings.application_log_json_enabled:
+            return
+        for h in error_log.handlers:
+            h.setFormatter(formatter(self.app.settings))
+
+    def _create_metrics_segment(self) -> None:
+        from skipperd.metrics.collector import bucket_bounds
+        from skipperd.metrics.process import slot_count
+        from skipperd.shm import slots
+
+        s = self.app.settings
+        self.metrics_slots = slot_count(config.effective_workers(s))
+        try:
+            slots.create(self.app.instance, self.metrics_slots, bucket_bounds(s.histogram_metric_buckets))
+        except slots.SlotsError as e:
+            self.metrics_slots = 0
+            self.log.error("metrics are not kept in shared memory: %s", e)
+
+    def free_metrics_slot(self) -> int | None:
+        """The lowest worker slot no running worker holds: a restarted worker gets its
+        predecessor's slot and continues its counters (slot 0 is the route supervisor's)."""
+        from skipperd.metrics.process import SUPERVISOR_SLOT
+
+        used = {getattr(w, "metrics_slot", None) for w in self.WORKERS.values()}
+        for i in range(SUPERVISOR_SLOT + 1, self.metrics_slots):
+            if i not in used:
+                return i
+        self.log.warning("no free metrics slot: this worker's metrics are not counted on /metrics")
+        return None
 
     def _log_setting_statuses(self) -> None:
         # One warning naming the features not built yet whose flags are set; one line for the
@@ -334,6 +378,7 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
         # gunicorn: reload the config, spawn new workers, stop the old ones gracefully.
         super().handle_hup()
         configure_logging(self.app.settings)
+        self._format_gunicorn_log()
         self._bind_support_listener()
         # A new supervisor with the new settings re-reads every source; the table in shared
         # memory stays in place meanwhile.

@@ -167,10 +167,12 @@ def test_invalid_route_is_dropped_alone_and_listed(sup: Supervisor) -> None:
     assert status == 200 and len(invalid) == 1
     assert invalid[0]["route_id"] == "bad" and "noSuchFilter" in invalid[0]["reason"]
     assert invalid[0]["source"] == f"routes file {sup.routes_file}"
+    # Skipper's codahale keys carry -metrics-prefix ("skipper." by default).
     gauges = json.loads(sup.get("/metrics")[2])["gauges"]
-    assert gauges["routes.total"]["value"] == 2 and gauges["routes.invalid"]["value"] == 1
-    assert gauges["routes.generation"]["value"] == 1
-    assert abs(gauges["routes.updated_timestamp"]["value"] - time.time()) < 30
+    assert gauges["skipper.routes.total"]["value"] == 2 and gauges["skipper.routes.invalid"]["value"] == 1
+    assert gauges["skipper.routes.generation"]["value"] == 1
+    assert abs(gauges["skipper.routes.updated_timestamp"]["value"] - time.time()) < 30
+    assert [v["value"] for k, v in gauges.items() if k.startswith("skipper.route.invalid.bad.")] == [1], gauges
     assert sup.log().count("invalid route 'bad'") == 1, "logged once per change"
 
 

@@ -137,8 +137,9 @@ def test_without_a_compiler_the_wheel_is_pure_python(deployment: tuple[Path, Pat
     assert "(request path interpreted: not compiled" in version.stdout, version.stdout + version.stderr
 
 
-def test_the_build_environment_has_what_mypyc_checks_against() -> None:
-    """pip's isolated build environment must hold skipperd's dependencies, mypy and the stubs."""
+def test_the_build_environment_has_what_mypyc_checks_against(tmp_path: Path) -> None:
+    """pip's isolated build environment holds skipperd's dependencies, mypy and the stubs: what
+    pyproject.toml requires plus what setuptools' build backend asks for (setup.py)."""
     import configparser
     import tomllib
 
@@ -146,5 +147,12 @@ def test_the_build_environment_has_what_mypyc_checks_against() -> None:
     cfg.read(REPO / "setup.cfg")
     install = {d.strip() for d in cfg["options"]["install_requires"].splitlines() if d.strip()}
     build = {d.strip() for d in cfg["options.extras_require"]["build"].splitlines() if d.strip()}
-    requires = set(tomllib.loads((REPO / "pyproject.toml").read_text())["build-system"]["requires"])
-    assert install <= requires and build <= requires
+    static = set(tomllib.loads((REPO / "pyproject.toml").read_text())["build-system"]["requires"])
+    _copy_sources(tmp_path / "src")
+    p = subprocess.run([sys.executable, "-c", "import setuptools.build_meta as b; "
+                        "print('\\n'.join(b.get_requires_for_build_wheel()))"],
+                       capture_output=True, text=True, timeout=120, env=_env(), cwd=tmp_path / "src")
+    assert p.returncode == 0, p.stderr
+    dynamic = set(p.stdout.split())
+    assert install <= dynamic, sorted(install - dynamic)
+    assert build - {"wheel"} <= static

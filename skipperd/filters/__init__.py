@@ -74,6 +74,8 @@ from skipperd.filters import (
     backend_proxy, cache, content, cookies, cors, diag, dynamic, flowid, header_codec, header_mod, header_ops, hosts,
     jitter, meta, query, redirect, rfc, static, xforward,
 )
+from skipperd.filters.accesslog import DisableAccessLogSpec, EnableAccessLogSpec, MaskAccessLogQuerySpec
+from skipperd.filters.audit import AuditLogSpec, UnverifiedAuditLogSpec
 from skipperd.filters.base import FilterSpec
 from skipperd.filters.consistenthash import ConsistentHashBalanceFactorSpec, ConsistentHashKeySpec
 from skipperd.filters.headers import SetRequestHeaderSpec, SetResponseHeaderSpec
@@ -91,6 +93,11 @@ def make_registry(options: FilterOptions | None = None) -> Registry[FilterSpec]:
         InlineContentSpec(),
         SetRequestHeaderSpec(),
         SetResponseHeaderSpec(),
+        DisableAccessLogSpec(),
+        EnableAccessLogSpec(),
+        MaskAccessLogQuerySpec(),
+        AuditLogSpec(o.settings.max_audit_body),
+        UnverifiedAuditLogSpec(),
         ConsistentHashKeySpec(),
         ConsistentHashBalanceFactorSpec(),
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from skipperd.http.body import RequestBody
 from skipperd.http.request import Request
@@ -39,7 +39,8 @@ class BodySource(RequestBody, Protocol):
 
 class Exchange:
     __slots__ = ("request", "client", "body", "head", "http10", "keep_alive",
-                 "status", "sent", "route_id", "head_sent", "write_deadline", "upgrade")
+                 "status", "sent", "route_id", "head_sent", "write_deadline", "upgrade", "state_bag",
+                 "t_lookup", "t_backend", "backend_status", "backend_host")
 
     def __init__(self, request: Request, client: Channel, body: BodySource | None, keep_alive: bool,
                  http10: bool = False) -> None:
@@ -59,3 +60,9 @@ class Exchange:
         # An upgrade request to tunnel (-experimental-upgrade): its Upgrade value and the bytes
         # the client sent after its head, for the backend once it switched. None for all others.
         self.upgrade: tuple[str, bytes] | None = None
+        # For the access log and metrics (skipperd.metrics.request), noted by the proxy:
+        self.state_bag: dict[str, Any] | None = None  # the filters' state bag of the matched route
+        self.t_lookup = -1.0            # seconds of the route lookup; -1: none was made
+        self.t_backend = 0.0            # seconds from sending to the backend to its response head
+        self.backend_status = 0         # the backend's status; 0: no backend response
+        self.backend_host = ""          # the endpoint that answered, host:port

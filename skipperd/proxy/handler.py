@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import logging
+from time import perf_counter
 from typing import Any, Callable, Sequence
 
 from skipperd.eskip.route import BackendType
@@ -107,7 +108,12 @@ class Proxy:
 
     def _route(self, ex: Exchange, table: Any, loops: int) -> Response:
         req = ex.request
-        m = table.match(req) if table is not None else None
+        if table is not None:
+            t0 = perf_counter()
+            m = table.match(req)
+            ex.t_lookup = perf_counter() - t0
+        else:
+            m = None
         if m is None:
             # A new exception each time: re-raising one instance grows its traceback by this
             # request's frames on every raise (1.5 KB per 404, never freed).
@@ -116,6 +122,7 @@ class Proxy:
         ex.route_id = route.id
         ctx = FilterContext(req, params, route.id, ex.body)
         ctx.route = route
+        ex.state_bag = ctx.state_bag
         rfs = route.request_filters
         i = 0
         resp: Response | None = None
@@ -163,9 +170,22 @@ class Proxy:
             req = ctx.request
             ep = up.endpoints.get(backend.endpoints[0].key) or up.endpoint(backend.endpoints[0].key)
             host = ctx.outgoing_host or (req.host if self.cfg.preserve_host and req.host else ep[1])
-            return up.forward(ex, ctx, ep[0], host)
+            t0 = perf_counter()
+            try:
+                resp = up.forward(ex, ctx, ep[0], host)
+            finally:
+                ex.t_backend += perf_counter() - t0
+            ex.backend_status = resp.status
+            ex.backend_host = ep[1]
+            return resp
         if t is _LB:
-            return self._forward_lb(ex, ctx, backend)
+            t0 = perf_counter()
+            try:
+                resp = self._forward_lb(ex, ctx, backend)
+            finally:
+                ex.t_backend += perf_counter() - t0
+            ex.backend_status = resp.status
+            return resp
         if t is _SHUNT:
             return ctx.response or Response(404)
         if t is _LOOPBACK:
@@ -207,6 +227,7 @@ class Proxy:
         inflight[i] += 1
         try:
             pool, host = self.upstream.endpoint(endpoints[i].key)
+            ex.backend_host = host
             return self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
         except ConnectError:
             # As Skipper: a dial error (TCP or TLS) on an LB backend is retried once on another
@@ -219,6 +240,7 @@ class Proxy:
         inflight[i] += 1
         try:
             pool, host = self.upstream.endpoint(endpoints[i].key)
+            ex.backend_host = host
             return self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
         finally:
             inflight[i] -= 1

@@ -36,6 +36,7 @@ import os
 import select
 import signal
 import socket
+import threading
 import time
 from dataclasses import replace
 from typing import Any, Protocol
@@ -51,7 +52,7 @@ from skipperd.registry import Registry
 from skipperd.shm.codec import CodecError, decode_table, encode_table
 from skipperd.shm.segment import Publisher, ShmError
 from skipperd.supervisor import table
-from skipperd.supervisor.support import State, SupportServer
+from skipperd.supervisor.support import MetricsView, State, Support, SupportServer
 
 log = logging.getLogger("skipperd.supervisor")
 
@@ -107,6 +108,7 @@ class RouteSupervisor:
         self._pending: tuple[bytes, bytes, list[Route], list[table.Invalid], float] | None = None
         self._next_publish = 0.0
         self.ppid = os.getppid()
+        self.metrics: Any = None  # skipperd.metrics.collector.Collector, once run() set it up
 
     # --- start-up --------------------------------------------------------------------------------
 
@@ -119,14 +121,18 @@ class RouteSupervisor:
             return EXIT_SHM
         self.publisher.set_shutdown(self.draining)
         self.adopt_published()
+        self.start_metrics()
         try:
             self.build_registries()
         except Exception:
             log.exception("route supervisor cannot build the predicate and filter registries")
             return EXIT_REGISTRY
         if self.support_socket is not None:
+            s = self.settings
+            view = MetricsView(s.metrics_flavour, s.metrics_prefix, s.histogram_metric_buckets,
+                               s.metrics_exp_decay_sample)
             try:
-                self.support = SupportServer(self.support_socket, lambda: self.state)
+                self.support = SupportServer(self.support_socket, Support(lambda: self.state, self.instance, view))
                 self.support.start()
             except (OSError, ValueError) as e:
                 log.error("route supervisor cannot serve the support listener: %s", e)
@@ -143,6 +149,18 @@ class RouteSupervisor:
             return self.loop()
         finally:
             self.publisher.close()
+            if self.metrics is not None:
+                self.metrics.close()
+
+    def start_metrics(self) -> None:
+        """The supervisor's metrics: slot 0 and StatsD (flushed by a thread of its own)."""
+        from skipperd.metrics.process import SUPERVISOR_SLOT, process_collector
+
+        self.metrics = process_collector(self.settings, self.instance, SUPERVISOR_SLOT)
+        statsd = self.metrics.statsd if self.metrics is not None else None
+        if statsd is not None:
+            threading.Thread(target=statsd.run, args=(self.settings.statsd_flush_interval, time.sleep, lambda: True),
+                             name="statsd", daemon=True).start()
 
     def init_signals(self) -> None:
         if self.pipe is None:
@@ -182,11 +200,12 @@ class RouteSupervisor:
 
     def build_registries(self) -> None:
         from skipperd.filters import FilterOptions, make_registry as make_filters
-        from skipperd.filters.options import SUPERVISOR
+        from skipperd.filters.options import SUPERVISOR, NullMetrics
         from skipperd.predicates import make_registry as make_predicates
 
         self.predicates = make_predicates()
-        self.filters = make_filters(FilterOptions(role=SUPERVISOR, settings=self.settings))
+        self.filters = make_filters(FilterOptions(role=SUPERVISOR, settings=self.settings,
+                                                   metrics=self.metrics or NullMetrics()))
 
     def adopt_published(self) -> None:
         """Start from the table in shared memory (a restarted supervisor), so that /routes shows
@@ -315,6 +334,7 @@ class RouteSupervisor:
         if digest == self._published_digest:
             self._pending = None
             self.state = replace(self.state, invalid=tuple(result.invalid))
+            self.measure_table()
             log.info("route table unchanged (generation %d, %d routes, %d invalid)",
                      self.state.generation, len(result.routes), len(result.invalid))
             return
@@ -349,6 +369,23 @@ class RouteSupervisor:
                              updated_at=self.publisher.published_at(), update_latency=latency)
         log.info("route table generation %d: %d routes (%d invalid), published in %.1f ms",
                  gen, len(routes), len(invalid), latency * 1000)
+        self.measure_table(latency)
+
+    def measure_table(self, latency: float | None = None) -> None:
+        """The route table gauges (Skipper's routes.total, routes.updated_timestamp and
+        routes.update_latency, and skipperd's routes.invalid and routes.generation)."""
+        m = self.metrics
+        if m is None:
+            return
+        from skipperd.metrics import keys
+
+        st = self.state
+        m.gauge("routes.total", len(st.routes))
+        m.gauge("routes.invalid", len(st.invalid))
+        m.gauge("routes.generation", st.generation)
+        m.gauge("routes.updated_timestamp", st.updated_at)
+        if latency is not None:
+            m.observe(keys.name("custom_timer", "routes.update_latency"), latency)
 
 
 def _digest(payload: bytes) -> bytes:

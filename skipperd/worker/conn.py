@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from time import perf_counter
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -41,7 +42,6 @@ from skipperd.proxy.exchange import Exchange
 from skipperd.proxy.hop import connection_options
 from skipperd.proxy.respond import error_response, send_local
 from skipperd.http.body import BodyError
-from skipperd.worker import accesslog
 
 if TYPE_CHECKING:
     from skipperd.worker.server import Server
@@ -429,9 +429,7 @@ class ClientConnection:
             self.forwarded.apply(req)
         tables = server.tables
         table = tables.table if tables.reader.generation() == tables.generation else tables.current()
-        log_it = server.access_log and accesslog.enabled()
-        if log_it:
-            started = _time()
+        started = perf_counter()
         try:
             server.proxy.serve(ex, table)
         except (ClientGone, BodyError, OSError, netio.IOTimeout):
@@ -445,8 +443,14 @@ class ClientConnection:
                 send_local(ex, error_response(500), server.write_timeout)
             return False
         finally:
-            if log_it and ex.status:
-                accesslog.write(ex, started)
+            if ex.status:
+                elapsed = perf_counter() - started
+                rm = server.request_metrics
+                if rm is not None:
+                    rm.done(ex, elapsed)
+                al = server.access
+                if al is not None:
+                    al.log(ex, m.url, elapsed)
         if not ex.keep_alive:
             return False
         if body is not None and not m.complete:
@@ -529,9 +533,3 @@ def _normalize_host(host: str) -> str:
         if colon >= 0 and h.count(":") == 1:
             h = h[:colon]
     return h[:-1] if h.endswith(".") else h
-
-
-def _time() -> float:
-    import time
-
-    return time.time()

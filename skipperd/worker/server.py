@@ -16,10 +16,14 @@ import _socket
 import gevent
 
 from skipperd.config import Settings
-from skipperd.filters.options import WORKER, FilterOptions
+from skipperd.filters.options import WORKER, FilterOptions, NullMetrics
 from skipperd.proxy import netio
 from skipperd.proxy.config import ProxyConfig
 from skipperd.proxy.handler import Proxy
+from skipperd.shm.slots import W_GENERATION
+from skipperd.metrics.collector import Collector
+from skipperd.metrics.request import RequestMetrics
+from skipperd.worker.accesslog import FLUSH_INTERVAL, AccessLog
 from skipperd.worker.conn import ClientConnection
 from skipperd.worker.routes import TableHolder
 
@@ -27,9 +31,15 @@ log = logging.getLogger("skipperd.worker")
 
 
 class Server:
-    def __init__(self, settings: Settings, reader: Any, *, many_workers: bool = False) -> None:
+    def __init__(self, settings: Settings, reader: Any, *, many_workers: bool = False,
+                 collector: Collector | None = None, access: AccessLog | None = None) -> None:
         s = settings
         self.settings = s
+        # Metrics and access log: None when off, so the request path pays one check for each.
+        self.collector = collector
+        self.request_metrics: RequestMetrics | None = (
+            RequestMetrics(collector, s) if collector is not None else None)
+        self.access: AccessLog | None = access
         self.proxy = Proxy(ProxyConfig.from_settings(s))
         from skipperd.proxy.client import Client
 
@@ -37,7 +47,8 @@ class Server:
 
         self.filter_options = FilterOptions(role=WORKER, settings=s, client=Client(self.proxy.upstream),
                                             background=gevent.spawn, endpoints=EndpointRegistry(),
-                                            loopback=self._loopback)
+                                            loopback=self._loopback,
+                                            metrics=collector or NullMetrics())
         self.tables = TableHolder(reader, on_swap=self.proxy.table_changed,
                                   ignore_trailing_slash=s.ignore_trailing_slash,
                                   filter_options=self.filter_options,
@@ -52,7 +63,6 @@ class Server:
         self.write_timeout = s.write_timeout_server
         self.keepalive_requests = s.keepalive_requests_server
         self.normalize_host = s.normalize_host
-        self.access_log = not s.access_log_disabled
         self.max_connections = s.worker_connections
         # Several workers share one listening socket: take one connection per wake-up so that
         # they spread; a single worker takes what is queued.
@@ -83,6 +93,7 @@ class Server:
     # --- start -----------------------------------------------------------------------------------
 
     def start(self, socks: Iterable[_socket.socket]) -> None:
+        self.note_generation()
         netio.bind_hub()
         netio.start_watchdog()
         for sock in socks:
@@ -90,6 +101,22 @@ class Server:
             self._listeners.append(lst)
             self._acceptors.append(gevent.spawn(self._accept_loop, lst))
         self._greenlets.append(gevent.spawn(self._housekeeping))
+        if self.access is not None:
+            self._greenlets.append(gevent.spawn(self._flush_access_log))
+        statsd = self.collector.statsd if self.collector is not None else None
+        if statsd is not None:
+            self._greenlets.append(gevent.spawn(statsd.run, self.settings.statsd_flush_interval, gevent.sleep,
+                                                lambda: not self.stopping))
+
+    def _flush_access_log(self) -> None:
+        access = self.access
+        assert access is not None
+        while True:
+            gevent.sleep(FLUSH_INTERVAL)
+            try:
+                access.flush()
+            except Exception:
+                log.exception("writing the access log failed")
 
     def wait_first_table(self, alive: Any, heartbeat: Any) -> bool:
         """Poll the generation until a table is loaded; False when ``alive()`` turned false first."""
@@ -135,12 +162,17 @@ class Server:
             conn.ch.sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
         except OSError:
             pass
+        rm = self.request_metrics
+        if rm is not None:
+            rm.connection_opened()
         try:
             conn.serve()
         except Exception:
             log.exception("connection from %s failed", conn.remote)
         finally:
             self.connections.discard(conn)
+            if rm is not None:
+                rm.connection_closed()
 
     def _housekeeping(self) -> None:
         period = max(0.1, self.settings.close_idle_conns_period)
@@ -152,9 +184,15 @@ class Server:
                 self.tables.current()
             except Exception:
                 log.exception("route table check failed")
+            self.note_generation()
             if time.monotonic() >= next_pool_sweep:
                 next_pool_sweep = time.monotonic() + period
                 self.proxy.pools.close_expired()
+
+    def note_generation(self) -> None:
+        """The generation this worker serves, for the status page."""
+        if self.collector is not None and self.collector.slot is not None:
+            self.collector.slot.words[W_GENERATION] = self.tables.generation
 
     # --- stop ------------------------------------------------------------------------------------
 
@@ -190,3 +228,17 @@ class Server:
             g.kill(block=False)
         self.proxy.pools.close_all()
         netio.stop_watchdog()
+        self.close_outputs()
+
+    def close_outputs(self) -> None:
+        """Write what the access log and StatsD still hold; at every stop, also an abrupt one."""
+        if self.access is not None:
+            try:
+                self.access.close()
+            except Exception:
+                log.exception("writing the access log failed")
+        if self.collector is not None:
+            try:
+                self.collector.close()
+            except Exception:
+                log.exception("flushing the metrics failed")

@@ -17,6 +17,7 @@ Lifecycle:
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import sys
@@ -74,12 +75,18 @@ class SkipperdWorker(Worker):  # type: ignore[misc]
         return socks
 
     def run(self) -> None:
+        from skipperd.metrics.process import process_collector
         from skipperd.shm.segment import TableReader
+        from skipperd.worker.accesslog import AccessLog
         from skipperd.worker.server import Server
 
         settings = self.app.settings
         reader = TableReader(self.app.instance)
-        server = self.server = Server(settings, reader, many_workers=self.cfg.workers > 1)
+        collector = process_collector(settings, self.app.instance, getattr(self, "metrics_slot", None))
+        server = self.server = Server(settings, reader, many_workers=self.cfg.workers > 1,
+                                      collector=collector, access=AccessLog(settings))
+        # SIGQUIT/SIGINT exit at once: what the access log and StatsD hold is still written.
+        atexit.register(server.close_outputs)
         beat = max(0.1, min(1.0, self.timeout / 4.0))
         last_beat = 0.0
 
