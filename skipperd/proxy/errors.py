@@ -11,6 +11,8 @@ loopbacks past ``-max-loopbacks``              500
 ``<dynamic>`` without a host or with a scheme  500
 other than http(s); ``<forward>`` without
 ``-forward-backend-url``
+upgrade request over HTTP/1.0                  400
+a 101 the request did not ask for              503
 =============================================  ======
 
 On a load-balanced backend, a connect or TLS handshake failure is retried once on another

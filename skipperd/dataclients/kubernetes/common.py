@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from skipperd.dataclients.kubernetes import parsing
 from skipperd.dataclients.kubernetes.model import AnnotationFilters, AnnotationPredicates
 from skipperd.dataclients.kubernetes.routes import Draft
 from skipperd.errors import InvalidArguments
-from skipperd.eskip import ParseError, parse_filters
+from skipperd.eskip import ParseError
 from skipperd.eskip.route import Filter
 from skipperd.regexp import compile_re2
 
@@ -75,7 +76,7 @@ class DefaultFilters:
             return []
         if key not in self._parsed:
             try:
-                self._parsed[key] = parse_filters(self._texts[key])
+                self._parsed[key] = list(parsing.filters(self._texts[key]))
             except ParseError as e:
                 self._parsed[key] = f"[eskip] default filters: {e}"
         got = self._parsed[key]

@@ -14,8 +14,9 @@ from typing import Any
 
 from skipperd.dataclients.kubernetes import gourl
 from skipperd.dataclients.kubernetes import objects as o
+from skipperd.dataclients.kubernetes import parsing
 from skipperd.dataclients.kubernetes.model import KubeObject, go_quote
-from skipperd.eskip import ParseError, parse, parse_filters, parse_predicates
+from skipperd.eskip import ParseError
 
 SERVICE = "service"  # the RouteGroup backend type beside eskip's backend types
 BACKEND_TYPES = {"": SERVICE, "service": SERVICE, "network": "network", "shunt": "shunt",
@@ -243,7 +244,7 @@ def _filter_errors(spec: Spec) -> list[str]:
     for r in spec.routes:
         for f in r.filters if r else ():
             try:
-                parsed = parse_filters(f)
+                parsed = parsing.filters(f)
             except ParseError as e:
                 errs.append(str(e))
                 continue
@@ -257,7 +258,7 @@ def _predicate_errors(spec: Spec) -> list[str]:
     for r in spec.routes:
         for p in r.predicates if r else ():
             try:
-                parsed = [x for x in parse_predicates(p) if x.name != "*"]
+                parsed = [x for x in parsing.predicates(p) if x.name != "*"]
             except ParseError as e:
                 errs.append(str(e))
                 continue
@@ -296,17 +297,17 @@ def validate_ingress_annotations(annotations: dict[str, str]) -> str | None:
     errs = []
     if FILTER_ANNOTATION in annotations:
         try:
-            parse_filters(annotations[FILTER_ANNOTATION])
+            parsing.filters(annotations[FILTER_ANNOTATION])
         except ParseError as e:
             errs.append(f"invalid {go_quote(FILTER_ANNOTATION)} annotation: {e}")
     if PREDICATE_ANNOTATION in annotations:
         try:
-            parse_predicates(annotations[PREDICATE_ANNOTATION])
+            parsing.predicates(annotations[PREDICATE_ANNOTATION])
         except ParseError as e:
             errs.append(f"invalid {go_quote(PREDICATE_ANNOTATION)} annotation: {e}")
     if ROUTES_ANNOTATION in annotations:
         try:
-            parse(annotations[ROUTES_ANNOTATION])
+            parsing.routes(annotations[ROUTES_ANNOTATION])
         except ParseError as e:
             errs.append(f"invalid {go_quote(ROUTES_ANNOTATION)} annotation: {e}")
     if LOADBALANCER_ANNOTATION in annotations:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from skipperd.dataclients.kubernetes import objects as o
+from skipperd.dataclients.kubernetes import parsing
 from skipperd.dataclients.kubernetes import redirect as rd
 from skipperd.dataclients.kubernetes import traffic
 from skipperd.dataclients.kubernetes.common import (
@@ -41,7 +42,7 @@ from skipperd.dataclients.kubernetes.logs import Log, ObjectLog
 from skipperd.dataclients.kubernetes.model import KubeObject, KubeOptions
 from skipperd.dataclients.kubernetes.routes import Draft, draft_from_route, host_rx, lb_endpoints, non_word_to_underscore
 from skipperd.dataclients.kubernetes.state import ServiceNotFound, ServicePort, State
-from skipperd.eskip import ParseError, parse, parse_filters, parse_predicates
+from skipperd.eskip import ParseError
 from skipperd.eskip.route import BackendType, Filter, Predicate
 
 BACKEND_WEIGHTS_ANNOTATION = "zalando.org/backend-weights"
@@ -196,7 +197,7 @@ class _Context:
         self.extra_routes: list[Draft] = []
         if ann.get(ROUTES_ANNOTATION, ""):
             try:
-                self.extra_routes = [draft_from_route(r) for r in parse(ann[ROUTES_ANNOTATION])]
+                self.extra_routes = [draft_from_route(r) for r in parsing.routes(ann[ROUTES_ANNOTATION])]
             except ParseError:
                 pass  # reported by validation
         self.backend_weights = self._backend_weights(ann)
@@ -217,7 +218,7 @@ class _Context:
         if not text:
             return []
         try:
-            return parse_filters(text)
+            return list(parsing.filters(text))
         except ParseError as e:
             self.logger.error(f"Cannot parse annotation filters: {e}")
             return []
@@ -528,7 +529,7 @@ class IngressConverter:
         if not text:
             return
         try:
-            predicates = [p for p in parse_predicates(text) if p.name != "*"]
+            predicates = [p for p in parsing.predicates(text) if p.name != "*"]
         except ParseError as e:
             ic.logger.error(f"Failed to apply annotation predicates: {e}")
             return

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from skipperd.dataclients.kubernetes import gourl
 from skipperd.dataclients.kubernetes import objects as o
+from skipperd.dataclients.kubernetes import parsing
 from skipperd.dataclients.kubernetes import redirect as rd
 from skipperd.dataclients.kubernetes import traffic
 from skipperd.dataclients.kubernetes.common import (
@@ -41,7 +42,7 @@ from skipperd.dataclients.kubernetes.logs import Log, ObjectLog
 from skipperd.dataclients.kubernetes.model import KubeOptions
 from skipperd.dataclients.kubernetes.routes import Draft, host_rx, lb_endpoints
 from skipperd.dataclients.kubernetes.state import ServiceNotFound, State
-from skipperd.eskip import ParseError, parse_filters, parse_predicates
+from skipperd.eskip import ParseError
 from skipperd.eskip.route import BackendType, Filter, Predicate
 
 BACKEND_NAME_TRACING_TAG = "skipper.backend_name"
@@ -203,13 +204,13 @@ class _Group:
             r.predicates.append(Predicate("Method", (method,)))
         for text in rs.predicates:
             try:
-                r.predicates.extend(p for p in parse_predicates(text) if p.name != "*")
+                r.predicates.extend(p for p in parsing.predicates(text) if p.name != "*")
             except ParseError as e:
                 raise _RouteError(_eskip_error("predicate", text, e)) from None
         filters: list[Filter] = []
         for text in rs.filters:
             try:
-                filters.extend(parse_filters(text))
+                filters.extend(parsing.filters(text))
             except ParseError as e:
                 raise _RouteError(_eskip_error("filter", text, e)) from None
         r.filters = filters
