@@ -15,8 +15,9 @@ Timeouts do not use ``gevent.Timeout`` (a timer started and cancelled per wait, 
 each, several per request). A wait stores an absolute deadline on the channel instead; one
 periodic libev timer (``start_watchdog``) walks the open channels and throws ``IOTimeout`` into
 the greenlets waiting past their deadline, from the hub, as gevent's own timeouts do (a wait
-costs two attribute stores; the walk, a comparison per open channel per tick). Deadlines are based
-on a clock that the timer refreshes on every tick, so they are precise to one tick (``TICK``).
+costs two attribute stores; the walk, a comparison per open channel per tick). A wait reads the
+clock itself when it blocks (a tick-old clock would set deadlines short by up to a tick, more on a
+loaded host); the sweep fires them to within one tick (``TICK``).
 
 Writes use a plain ``send()`` loop: the first ``send`` usually takes everything, and a write
 watcher is started only when the socket buffer is full.
@@ -157,7 +158,7 @@ class Channel:
         g = getcurrent()
         self._reader = g
         self._waiter = g
-        self.deadline = _now + timeout
+        self.deadline = refresh_now() + timeout
         self.wait_what = what
         try:
             _hub.switch()
@@ -180,7 +181,7 @@ class Channel:
             ww = self._ww = _loop.io(self.fd, 2)
         g = getcurrent()
         self._waiter = g
-        self.deadline = _now + timeout
+        self.deadline = refresh_now() + timeout
         self.wait_what = what
         ww.start(self._on_writable)
         try:
