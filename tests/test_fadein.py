@@ -53,18 +53,18 @@ def test_new_endpoint_fades_in_through_a_real_proxy(skipperd: Start) -> None:
 
     with Origin(who("a")) as a, Origin(who("b")) as b:
         ready = 'harness_ready: Path("/__harness_ready") -> status(204) -> <shunt>;\n'
-        s = skipperd(routes=ready + f'lb: * -> fadeIn("3s") -> <roundRobin, "{a.url}">;\n',
+        s = skipperd(routes=ready + f'lb: * -> fadeIn("8s") -> <roundRobin, "{a.url}">;\n',
                      args=["-source-poll-timeout=100"])
         c = Client(s.port)
         assert c.get("/").body == b"a"
-        s.write_routes(ready + f'lb: * -> fadeIn("3s") -> <roundRobin, "{a.url}", "{b.url}">;\n')
+        s.write_routes(ready + f'lb: * -> fadeIn("8s") -> <roundRobin, "{a.url}", "{b.url}">;\n')
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if c.get("/").body == b"b":
                 break
             time.sleep(0.02)
         early = Counter(c.get("/").body for _ in range(200))
-        time.sleep(3.2)
+        time.sleep(8.2)
         late = Counter(c.get("/").body for _ in range(200))
         assert early[b"b"] < 90, early       # round robin alone would give b half
         assert 70 <= late[b"b"] <= 130, late  # faded in: an equal share

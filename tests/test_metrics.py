@@ -182,8 +182,10 @@ def test_prometheus_request_counter_survives_sigkill_and_sighup(skipperd: Start)
     for _ in range(60):
         assert get(s.port, "/hello") == 200
     assert answered_200(s, 60) == 60
-    served = [w for w in json.loads(s.support("/status?format=json")[2])["workers"]]
-    assert len(served) == 2 and sum(w["requests"] for w in served) >= 60
+    # A worker shows on the status page once it has taken its slot.
+    served = s.wait_for(lambda: (lambda ws: ws if len(ws) == 2 else None)(
+        json.loads(s.support("/status?format=json")[2])["workers"]))
+    assert sum(w["requests"] for w in served) >= 60
 
     victim = workers[0]
     import os
