@@ -5,7 +5,10 @@ RouteGroups (when ``zalando.org/v1`` serves them), Services, Endpoints or Endpoi
 Secrets (with ``-kubernetes-enable-tls``) current. ``changed()`` is true when any of them moved
 since the last ``load()``; ``load()`` converts one consistent snapshot with the pure converter
 (``skipperd.dataclients.kubernetes``). A change wakes the supervisor at once (``set_wakeup``), so
-an event reaches the published table without waiting for a tick.
+an event reaches the published table without waiting for a tick. The conversion is incremental
+(a ``ConversionCache`` lives as long as the source): after a watch event only the objects it
+touched, and those that read them, are converted again, and the routes of the others are the
+same ``Route`` objects as in the last ``load()``, which the supervisor's own caches recognise.
 
 Before every resource has been listed once, ``load()`` waits a little and then raises
 ``SourceError``: the supervisor publishes nothing from this source until the first complete
@@ -23,6 +26,7 @@ from skipperd.config import Settings
 from skipperd.dataclients.base import SourceError
 from skipperd.dataclients.default_filters_dir import DefaultFiltersError, read_default_filters_dir
 from skipperd.dataclients.kubernetes import ClusterState, Conversion, KubeOptions, LogEntry, convert
+from skipperd.dataclients.kubernetes.convert import ConversionCache
 from skipperd.dataclients.kubesource.connection import APIError, Connection, ConnectionSettings
 from skipperd.dataclients.kubesource.reflector import Kind, Reflector
 from skipperd.eskip.route import Route
@@ -83,6 +87,7 @@ class KubernetesSource:
         self._rg_warned = False
         self.conversions = 0
         self.last_conversion_seconds = 0.0
+        self.cache = ConversionCache(options)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KubernetesSource:
@@ -207,7 +212,7 @@ class KubernetesSource:
         """The converter skips what it cannot convert; should it fail on an object anyway, that
         object alone is left out (found by converting each routing object on its own)."""
         try:
-            return convert(state, self.options)
+            return convert(state, self.options, self.cache)
         except Exception:
             log.exception("kubernetes: the conversion failed; looking for the object that fails it")
         bad: set[int] = set()
@@ -225,7 +230,7 @@ class KubernetesSource:
         kept = dataclasses.replace(state, ingresses=tuple(o for o in state.ingresses if id(o) not in bad),
                                    routegroups=tuple(o for o in state.routegroups if id(o) not in bad))
         try:
-            return convert(kept, self.options)
+            return convert(kept, self.options, self.cache)
         except Exception as e:
             raise SourceError(self.name, f"the conversion failed: {e}") from None
 
