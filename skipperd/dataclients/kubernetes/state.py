@@ -14,7 +14,7 @@ so a remembered object conversion is reused only when every answer it read is st
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from skipperd.dataclients.kubernetes import objects as o
@@ -68,6 +68,8 @@ class SlicePort:
 class MergedSlice:
     endpoints: list[tuple[str, str]]  # (address, zone)
     ports: list[SlicePort]
+    # sorted targets by the arguments that computed them (pure; kept while this merge is kept)
+    targets: dict[tuple[Any, ...], list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def _service(obj: KubeObject) -> Service:
@@ -93,13 +95,16 @@ class StateMemo:
         self.services: ObjectMemo[Service | str] = ObjectMemo()
         self.slice_ids: ObjectMemo[ResourceID | str] = ObjectMemo()
         self.merged: Generations[tuple[tuple[KubeObject, ...], MergedSlice]] = Generations()
+        self.endpoint_targets: ObjectMemo[dict[tuple[Any, ...], list[str]]] = ObjectMemo()
 
     def commit(self) -> None:
+        self.endpoint_targets.commit()
         self.services.commit()
         self.slice_ids.commit()
         self.merged.commit()
 
     def abandon(self) -> None:
+        self.endpoint_targets.abandon()
         self.services.abandon()
         self.slice_ids.abandon()
         self.merged.abandon()
@@ -118,6 +123,7 @@ class State:
     ) -> None:
         self.enable_endpointslices = enable_endpointslices
         self.trace: list[Lookup] | None = None
+        self._memo = memo
         self.services: dict[ResourceID, Service] = {}
         invalid = False
         for s in services:
@@ -169,6 +175,22 @@ class State:
         finally:
             self.trace = trace
 
+    def _targets(self, ep: KubeObject, args: tuple[Any, ...]) -> list[str]:
+        """An Endpoints object's sorted targets for ``args`` (pure: kept with the object)."""
+        memo = self._memo.endpoint_targets.find(ep) if self._memo is not None else None
+        if memo is None:
+            memo = {}
+        if self._memo is not None:
+            self._memo.endpoint_targets.keep(ep, memo)
+        got = memo.get(args)
+        if got is None:
+            if args[0] == "service":
+                got = sorted(_targets_by_service_port(ep, args[1], args[2]))
+            else:
+                got = sorted(_targets_by_target(ep, args[1], args[2]))
+            memo[args] = got
+        return got
+
     def secret(self, namespace: str, name: str) -> KubeObject | None:
         """The secret ``namespace/name`` as given (the namespace is not defaulted), or None."""
         got = self.secrets.get((namespace, name))
@@ -198,7 +220,7 @@ class State:
         ep = self.endpoints.get((o.resource_namespace(namespace), name))
         if ep is None:
             return []
-        targets = sorted(_targets_by_service_port(ep, protocol, sp))
+        targets = self._targets(ep, ("service", protocol, sp))
         self._cached_endpoints[key] = targets
         return targets
 
@@ -218,7 +240,11 @@ class State:
             eps = self.slices.get((namespace, name))
             if eps is None:
                 return []
-            targets = sorted(_slice_targets_by_service_port(eps, "TCP", protocol, annotation_set, sp))
+            args = ("service", protocol, annotation_set, sp)
+            targets = eps.targets.get(args)
+            if targets is None:
+                targets = eps.targets[args] = sorted(_slice_targets_by_service_port(eps, "TCP", protocol,
+                                                                                    annotation_set, sp))
             self._cached_slices[key] = targets
         return filter_by_zone(zone, targets) if zone_aware else targets
 
@@ -236,7 +262,7 @@ class State:
         ep = self.endpoints.get((o.resource_namespace(namespace), name))
         if ep is None:
             return []
-        targets = sorted(_targets_by_target(ep, scheme, target))
+        targets = self._targets(ep, ("target", scheme, target))
         self._cached_endpoints[key] = targets
         return targets
 
@@ -256,7 +282,11 @@ class State:
             eps = self.slices.get((namespace, name))
             if eps is None:
                 return []
-            targets = sorted(_slice_targets_by_target(eps, "TCP", scheme, annotation_set, target))
+            args = ("target", scheme, annotation_set, target)
+            targets = eps.targets.get(args)
+            if targets is None:
+                targets = eps.targets[args] = sorted(_slice_targets_by_target(eps, "TCP", scheme, annotation_set,
+                                                                              target))
             self._cached_slices[key] = targets
         return filter_by_zone(zone, targets) if zone_aware else targets
 
