@@ -18,6 +18,7 @@ list, and keeps its last good routes whenever the API fails later (the reflector
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import time
 from typing import Any, Callable
@@ -210,7 +211,21 @@ class KubernetesSource:
 
     def _convert(self, state: ClusterState) -> Conversion:
         """The converter skips what it cannot convert; should it fail on an object anyway, that
-        object alone is left out (found by converting each routing object on its own)."""
+        object alone is left out (found by converting each routing object on its own).
+
+        The cyclic garbage collector is paused meanwhile: a conversion allocates tens of
+        thousands of small objects that live on (routes, the cache), and with the cluster's
+        JSON in memory every full collection they trigger walks it all; what the conversion
+        drops is freed by reference counting, and the collector runs again afterwards."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._convert_all(state)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _convert_all(self, state: ClusterState) -> Conversion:
         try:
             return convert(state, self.options, self.cache)
         except Exception:
