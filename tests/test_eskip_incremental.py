@@ -77,7 +77,9 @@ TRICKY = [
     'a: * -> <shunt> b: * -> <shunt>;',                                # missing ";"
     'a: * -> \\ <shunt>; b: * -> <shunt>;',                            # a byte that starts no token
     'a: * -> "http://x"; b: Path("/") && Path("/y") -> <shunt>;',    # a definition check fails
-    ';', ';;', '', '  // only a comment', 'a: * -> <shunt>;;',
+    ';', ';;', '', '  // only a comment', 'a: * -> <shunt>;;', 'a: * -> <shunt>; // the end',
+    'a: * -> <shunt>; // c ; d\n ; // e', 'a: * -> <shunt>; /* not a comment */',
+    'a: Path("\\"; b: x") -> <shunt>; c: * -> <shunt>;',             # an escaped quote
 ]
 
 

@@ -12,8 +12,8 @@ How it works
 ------------
 The text is cut at every ``;`` that is a token of its own: one regular expression steps over
 strings, regexp literals and comments, whose ``;`` do not count, exactly as the lexer tokenizes
-them. Each piece (a definition and its ``;``, without the whitespace and comments before it) is
-looked up by its bytes; a piece not seen last time is parsed alone, as a document of its own.
+them. Each piece (a definition and its ``;``, without the whitespace before it) is looked up by its
+bytes; a piece not seen last time is parsed alone, as a document of its own.
 
 A piece parses alone to the routes it contributes to the whole document when it holds one
 ``id: route`` definition (or nothing but a ``;``): tokens never span a top-level ``;``, and the
@@ -33,21 +33,20 @@ from skipperd.eskip.route import Route
 
 # A definition up to and including its ";": runs of bytes that cannot open a string, a regexp,
 # a comment or end the definition; strings; comments (before regexps: "//" is always a comment);
-# regexp literals (the lexer's pattern).
+# regexp literals. The lexer's patterns, with the loops unrolled (a run of plain bytes is one step).
 _PIECE = re.compile(
     rb"""(?: [^;"`/]++
-         | " (?: [^"\\] | \\. )*+ "
-         | ` (?: [^`\\] | \\. )*+ `
+         | " [^"\\]*+ (?: \\. [^"\\]*+ )*+ "
+         | ` [^`\\]*+ (?: \\. [^`\\]*+ )*+ `
          | //[^\n]*+
-         | / (?: [^/\\\[] | \\. | \[ (?: [^\]\\] | \\. )*+ \] )*+ /
+         | / (?: [^/\\\[]++ | \\. | \[ (?: [^\]\\]++ | \\. )*+ \] )*+ /
          )*+ ;""",
     re.VERBOSE | re.DOTALL,
 )
-# Whitespace and comments, which a piece is looked up without (moving a definition or editing
-# the comment above it is no change).
-_LEAD = re.compile(_SKIP, re.VERBOSE | re.DOTALL)
-# A piece that starts with "id:": a named definition.
-_NAMED = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*+" + _SKIP + rb":", re.VERBOSE | re.DOTALL)
+# A piece that starts with "id:" after whitespace and comments: a named definition.
+_NAMED = re.compile(_SKIP + rb"[A-Za-z_][A-Za-z0-9_]*+" + _SKIP + rb":", re.VERBOSE | re.DOTALL)
+# A piece of nothing but whitespace, comments and its ";": an empty definition.
+_EMPTY = re.compile(_SKIP + rb";", re.VERBOSE | re.DOTALL)
 
 _Piece = tuple[Route, ...]
 
@@ -73,7 +72,7 @@ class DocumentParser:
         for m in _PIECE.finditer(data):
             if m.start() != pos:  # something the cutter could not step over
                 return self._whole(data)
-            piece = data[_skip(data, pos):m.end()]
+            piece = data[pos:m.end()].lstrip()
             pos = m.end()
             got = old.get(piece)
             if got is None:
@@ -87,8 +86,8 @@ class DocumentParser:
                 reused += 1
             new[piece] = got
             routes += got
-        rest = data[_skip(data, pos):]
-        if rest:  # a last definition without its ";"
+        rest = data[pos:].lstrip()
+        if rest and not _EMPTY.fullmatch(rest + b"\n;"):  # a last definition without its ";"
             got = old.get(rest)
             if got is None:
                 got = _alone(rest)
@@ -109,15 +108,10 @@ class DocumentParser:
         return parse(data.decode("utf-8", "surrogatepass"))
 
 
-def _skip(data: bytes, pos: int) -> int:
-    m = _LEAD.match(data, pos)
-    return m.end() if m is not None else pos
-
-
 def _alone(piece: bytes) -> _Piece | None:
     """The routes of one piece parsed as a document, or None when it must not be parsed alone."""
     if not _NAMED.match(piece):
-        if piece == b";":
+        if _EMPTY.fullmatch(piece):
             return ()  # an empty definition: ";" is skipped by the grammar
         return None
     try:
