@@ -19,8 +19,7 @@ entries. Building the next table is then work in proportion to what changed:
 3. The builder keeps the table's routes by host (``""``: the routes without one). Only the hosts
    of added and removed routes get new path trees, built a few routes and a few nodes at a
    time; the other hosts' finished trees are taken from the previous matcher as they are
-   (``Matcher.assemble``), and the table's id index is the previous one updated
-   (``RouteTable(by_id=...)``).
+   (``Matcher.assemble``).
 4. Instances that no route uses any more (those of removed routes only are checked) are closed
    when the cache is pruned, after the new table is complete. ``added`` and ``removed`` tell
    the worker what changed (the proxy closes the pools of endpoints that left with them).
@@ -128,6 +127,7 @@ class IncrementalBuilder:
         cache.begin()
         s = _Slicer(time.monotonic, self.slice)
         reader = RowReader(payload)
+        meta = reader.meta
         old = self._rows
         n = reader.count
 
@@ -197,17 +197,14 @@ class IncrementalBuilder:
             else:
                 hosts[h] = tree
         matcher = Matcher.assemble(hosts, generic, self.ignore_trailing_slash)
-        by_id = dict(prev.by_id()) if prev is not None else {}
-        for r in removed:
-            if by_id.get(r.id) is r:
-                del by_id[r.id]
-        for r in added:
-            by_id[r.id] = r
-        table = RouteTable(routes, self.ignore_trailing_slash, matcher, by_id=by_id)
         if s.due():
             yield
             s.restart()
+        table = RouteTable(routes, self.ignore_trailing_slash, matcher)
         delta, held = yield from _count(fresh.values(), left.values(), s)
+        gone = list(left)
+        del left, results, last, reader, routes  # freed here rather than after the last yield
+        yield
 
         # 5. Commit: work in proportion to the changes (or O(1) for a first table).
         unused = self._commit_counts(delta, held)
@@ -218,7 +215,7 @@ class IncrementalBuilder:
         else:
             cache.drop_entries(unused)
         if old:
-            for key in left:
+            for key in gone:
                 del old[key]
             old.update(fresh)
         else:
@@ -230,7 +227,7 @@ class IncrementalBuilder:
                 self._by_host.pop(h, None)
         self._table = self.table = table
         self.invalid = invalid
-        self.meta = reader.meta
+        self.meta = meta
         self.reused, self.compiled = reused, compiled
         self.added, self.removed = added, removed
         self._broken = False

@@ -21,11 +21,11 @@ class RouteTable:
     __slots__ = ("routes", "_by_id", "_matcher")
 
     def __init__(self, routes: Sequence[RuntimeRoute], ignore_trailing_slash: bool = False,
-                 matcher: Matcher | None = None, by_id: dict[str, RuntimeRoute] | None = None) -> None:
-        """``matcher`` and ``by_id`` (the routes by id), when given, must be those of ``routes``:
-        ``routing.incremental`` derives them from the previous table's."""
+                 matcher: Matcher | None = None) -> None:
         self.routes: tuple[RuntimeRoute, ...] = tuple(routes)
-        self._by_id = by_id if by_id is not None else {r.id: r for r in self.routes}
+        # Made by the first get(): a table swap that made it for nothing would cost a pass over
+        # the routes (routing.incremental), and only tests and tools ask for a route by id.
+        self._by_id: dict[str, RuntimeRoute] | None = None
         self._matcher = matcher if matcher is not None else Matcher(self.routes, ignore_trailing_slash)
 
     @property
@@ -36,12 +36,11 @@ class RouteTable:
         """The route for ``request`` and its path parameters, or ``None`` when none matches."""
         return self._matcher.match(request)
 
-    def by_id(self) -> dict[str, RuntimeRoute]:
-        """The routes by id (do not change it)."""
-        return self._by_id
-
     def get(self, route_id: str) -> RuntimeRoute | None:
-        return self._by_id.get(route_id)
+        by_id = self._by_id
+        if by_id is None:
+            by_id = self._by_id = {r.id: r for r in self.routes}
+        return by_id.get(route_id)
 
     def __len__(self) -> int:
         return len(self.routes)

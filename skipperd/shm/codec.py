@@ -168,6 +168,9 @@ class _Shared:
         return _new_route(rid, tuple(pt), tuple(ft), backend)  # type: ignore[no-any-return]
 
 
+_FEED = 256 * 1024  # bytes of a payload handed to the Unpacker at a time
+
+
 class RowReader:
     """A payload read one route at a time, for a worker that builds its table in slices.
 
@@ -181,15 +184,27 @@ class RowReader:
     ``raws(k)`` gives the next k rows' bytes at once.
     """
 
-    __slots__ = ("_unpacker", "_payload", "_pos", "_read", "meta", "count", "_shared")
+    __slots__ = ("_unpacker", "_payload", "_fed", "_pos", "_read", "meta", "count", "_shared")
 
     def __init__(self, payload: bytes) -> None:
-        u = msgpack.Unpacker(use_list=False, raw=False, strict_map_key=True,
-                             max_buffer_size=max(len(payload), 100 * 1024 * 1024))
-        u.feed(payload)
-        self._unpacker = u
         self._payload = payload
         self._shared = _Shared()
+        try:
+            self._start(_FEED)
+        except msgpack.OutOfData:
+            self._start(len(payload))  # a head longer than one piece: all of it at once
+        except (ValueError, TypeError, msgpack.UnpackException) as e:
+            raise CodecError(f"route table payload cannot be decoded: {e}") from e
+        self._read = 0
+
+    def _start(self, fed: int) -> None:
+        """Read the head with the payload's first ``fed`` bytes fed (the rest is fed a piece at
+        a time as rows are read: no copy of a large payload at once)."""
+        u = msgpack.Unpacker(use_list=False, raw=False, strict_map_key=True,
+                             max_buffer_size=max(len(self._payload), 100 * 1024 * 1024))
+        u.feed(self._payload[:fed])
+        self._unpacker = u
+        self._fed = fed
         try:
             if u.read_array_header() != 3:
                 raise CodecError("route table payload is not [format, meta, routes]")
@@ -201,10 +216,11 @@ class RowReader:
                 raise CodecError("route table meta is not a map")
             self.meta: dict[str, Any] = dict(meta)
             self.count: int = u.read_array_header()
-        except (ValueError, TypeError, msgpack.UnpackException, msgpack.OutOfData) as e:
-            raise CodecError(f"route table payload cannot be decoded: {e}") from e
+        except msgpack.OutOfData:
+            if fed >= len(self._payload):
+                raise CodecError("route table payload cannot be decoded: it ends too early") from None
+            raise
         self._pos: int = u.tell()
-        self._read = 0
 
     def next_raw(self) -> bytes:
         """The next row's msgpack bytes (not checked beyond being one complete msgpack value)."""
@@ -223,8 +239,16 @@ class RowReader:
         out: list[bytes] = []
         append = out.append
         try:
-            for _ in range(k):
-                skip()
+            while len(out) < k:
+                try:
+                    skip()
+                except msgpack.OutOfData:
+                    fed = self._fed
+                    if fed >= len(payload):
+                        raise
+                    u.feed(payload[fed:fed + _FEED])  # the Unpacker goes on where it stopped
+                    self._fed = fed + _FEED
+                    continue
                 end = tell()
                 append(payload[start:end])
                 start = end
