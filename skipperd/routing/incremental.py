@@ -146,9 +146,11 @@ class IncrementalBuilder:
             for key in reader.raws(64):
                 got = pop(key, None)
                 if got is None:
-                    got = fresh[key] = self._compile(reader, key, reader.decode(key))
-                    if not isinstance(got.result, str):
-                        added.append(got.result)
+                    got = fresh.get(key) or old.get(key)  # the same row twice in this payload
+                    if got is None:
+                        got = fresh[key] = self._compile(reader, key, reader.decode(key))
+                        if not isinstance(got.result, str):
+                            added.append(got.result)
                 result = got.result
                 if isinstance(result, str):
                     invalid.append(InvalidRouteReport(got.id, result))
@@ -277,7 +279,8 @@ def _supersede(results: list[_Row], last: dict[str, int], old: dict[bytes, _Row]
                ) -> tuple[list[RuntimeRoute], list[InvalidRouteReport], list[RuntimeRoute], list[_Row]]:
     """Routes, reports and added routes again when a route id is defined more than once: the
     last definition wins. A superseded row of the last table goes back to ``left`` (removed),
-    one compiled by this build is taken out of ``fresh`` and returned."""
+    one compiled by this build is taken out of ``fresh`` and returned (unless the very same row
+    is also the one kept)."""
     routes: list[RuntimeRoute] = []
     invalid: list[InvalidRouteReport] = []
     added: list[RuntimeRoute] = []
@@ -286,11 +289,12 @@ def _supersede(results: list[_Row], last: dict[str, int], old: dict[bytes, _Row]
         key = got.key
         if last[got.id] != i:
             invalid.append(InvalidRouteReport(got.id, SUPERSEDED))
-            if old.get(key) is got:
+            if results[last[got.id]] is got:
+                pass  # the very row that is kept, defined twice
+            elif old.get(key) is got:
                 left[key] = got
-            else:
-                if fresh.get(key) is got:
-                    del fresh[key]
+            elif fresh.get(key) is got:
+                del fresh[key]
                 superseded.append(got)
             continue
         result = got.result

@@ -216,6 +216,8 @@ class RowReader:
                 raise CodecError("route table meta is not a map")
             self.meta: dict[str, Any] = dict(meta)
             self.count: int = u.read_array_header()
+            if self.count == 0 and u.tell() != len(self._payload):
+                raise CodecError("route table payload is malformed: data after its routes")
         except msgpack.OutOfData:
             if fed >= len(self._payload):
                 raise CodecError("route table payload cannot be decoded: it ends too early") from None
@@ -256,6 +258,8 @@ class RowReader:
             raise CodecError(f"route table payload cannot be decoded: {e}") from e
         self._pos = start
         self._read += k
+        if self._read == self.count and start != len(payload):
+            raise CodecError("route table payload is malformed: data after its routes")
         return out
 
     def decode(self, raw: bytes) -> Any:
