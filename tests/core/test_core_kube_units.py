@@ -1,0 +1,67 @@
+"""Kubernetes converter pieces (skipperd.dataclients.kubernetes): what mutation testing showed
+unchecked in TLS secrets and HTTPS-redirect routes."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from skipperd.dataclients.kubernetes.redirect import FORWARDED_PROTO, has_proto_predicate, init_disable_redirect
+from skipperd.dataclients.kubernetes.routes import Draft
+from skipperd.dataclients.kubernetes.tls import certificate_error
+from skipperd.eskip.route import Predicate
+
+CRT = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+KEY = b"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
+MISSING = "secret must contain tls.crt and tls.key in data field"
+
+
+def b64(data: bytes, wrap: str = "") -> str:
+    text = base64.b64encode(data).decode()
+    return wrap.join(text[i:i + 16] for i in range(0, len(text), 16)) if wrap else text
+
+
+def secret(data: Any, stype: str = "kubernetes.io/tls") -> dict[str, Any]:
+    return {"kind": "Secret", "metadata": {"namespace": "ns", "name": "s1"}, "type": stype, "data": data}
+
+
+def test_a_tls_secret_with_a_pem_pair_is_usable() -> None:
+    assert certificate_error(secret({"tls.crt": b64(CRT), "tls.key": b64(KEY)})) is None
+    # Go's base64 decoder skips line breaks, as kubectl may leave them in.
+    assert certificate_error(secret({"tls.crt": b64(CRT, "\r\n"), "tls.key": b64(KEY, "\n")})) is None
+
+
+@pytest.mark.parametrize("data, stype, error", [
+    ({"tls.crt": b64(CRT)}, "kubernetes.io/tls", MISSING),
+    ({"tls.key": b64(KEY)}, "kubernetes.io/tls", MISSING),
+    ({"tls.crt": "", "tls.key": b64(KEY)}, "kubernetes.io/tls", MISSING),
+    ({"tls.crt": 1, "tls.key": b64(KEY)}, "kubernetes.io/tls", MISSING),  # malformed data
+    ({"tls.crt": b64(CRT) + " ", "tls.key": b64(KEY)}, "kubernetes.io/tls", "failed to decode tls.crt from secret s1"),
+    ({"tls.crt": b64(CRT), "tls.key": "!" + b64(KEY)}, "kubernetes.io/tls", "failed to decode tls.key from secret s1"),
+    ({"tls.crt": b64(CRT), "tls.key": b64(CRT)}, "kubernetes.io/tls", "failed to create tls certificate from secret s1"),
+    ({"tls.crt": b64(KEY), "tls.key": b64(KEY)}, "kubernetes.io/tls", "failed to create tls certificate from secret s1"),
+    ({"tls.crt": b64(CRT), "tls.key": b64(KEY)}, "Opaque", "secret s1 is not of type kubernetes.io/tls"),
+])
+def test_unusable_tls_secrets_say_why_in_skippers_words(data: Any, stype: str, error: str) -> None:
+    assert certificate_error(secret(data, stype)) == error
+
+
+def test_the_disable_redirect_route_puts_its_weight_first() -> None:
+    r = Draft(id="r", predicates=[Predicate("Path", ("/a",)), Predicate("Method", ("GET",))])
+    init_disable_redirect(r)
+    assert r.predicates[0] == Predicate("Weight", (1000.0,))
+    assert r.predicates[1:] == [Predicate("Path", ("/a",)), Predicate("Method", ("GET",))]
+    assert r.headers == {FORWARDED_PROTO: "http"}
+
+
+@pytest.mark.parametrize("predicate, decides", [
+    (Predicate("Header", (FORWARDED_PROTO, "https")), True),
+    (Predicate("HeaderRegexp", (FORWARDED_PROTO, "^https$")), True),
+    (Predicate("Header", ("X-Forwarded-Host", "https")), False),
+    (Predicate("Path", (FORWARDED_PROTO,)), False),
+])
+def test_only_a_forwarded_proto_header_predicate_suppresses_the_redirect_twin(
+        predicate: Predicate, decides: bool) -> None:
+    assert has_proto_predicate(Draft(predicates=[Predicate("Method", ("GET",)), predicate])) is decides
