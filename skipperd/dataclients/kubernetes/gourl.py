@@ -106,11 +106,7 @@ def _parse(raw: str) -> GoURL:
     if raw == "*":
         return GoURL(path="*")
     scheme, rest = _scheme(raw)
-    query = ""
-    if rest.endswith("?") and rest.count("?") == 1:
-        rest = rest[:-1]
-    else:
-        rest, _, query = rest.partition("?")
+    rest, _, query = rest.partition("?")  # (Go's ForceQuery, a lone "?" at the end, reads the same)
     if not rest.startswith("/"):
         if scheme:
             return GoURL(scheme=scheme, opaque=rest, raw_query=query)
