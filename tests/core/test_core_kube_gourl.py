@@ -21,10 +21,19 @@ from skipperd.dataclients.kubernetes import gourl
     ("http://[::1]/", "http", "[::1]", "::1", "/", ""),
     ("http://[::1]:9", "http", "[::1]:9", "::1", "", ""),
     ("http://a:1:9", "http", "a:1:9", "a:1", "", ""),  # the port is after the last ":"
+    ("http://u@v@h/", "http", "h", "h", "/", ""),  # the user info ends at the last "@"
+    ("//h/p", "", "h", "h", "/p", ""),
+    ("///p", "", "", "", "///p", ""),
+    ("a/b:c", "", "", "", "a/b:c", ""),  # a colon after the first segment
 ])
 def test_go_url_parse_parts(raw: str, scheme: str, host: str, hostname: str, path: str, query: str) -> None:
     u = gourl.parse(raw)
     assert (u.scheme, u.host, u.hostname, u.path, u.raw_query) == (scheme, host, hostname, path, query)
+
+
+def test_an_opaque_url_keeps_its_opaque_part_and_query() -> None:
+    u = gourl.parse("mailto:x@y?subject=hi")
+    assert (u.scheme, u.opaque, u.host, u.path, u.raw_query) == ("mailto", "x@y", "", "", "subject=hi")
 
 
 @pytest.mark.parametrize("raw, reason", [

@@ -117,8 +117,6 @@ def _parse(raw: str) -> GoURL:
     if (scheme or not rest.startswith("///")) and rest.startswith("//"):
         authority, slash, path = rest[2:].partition("/")
         rest = slash + path
-        userinfo, at, hostport = authority.rpartition("@")
-        if at and any(c in "/?#" for c in userinfo):
-            raise URLError("net/url: invalid userinfo")
-        host = _parse_host(hostport if at else authority)
+        # The user info ends at the last "@"; it cannot hold "/", "?" or "#" (split off above).
+        host = _parse_host(authority.rpartition("@")[2])
     return GoURL(scheme=scheme, host=host, path=_unescape(rest, False), raw_query=query)
