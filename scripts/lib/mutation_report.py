@@ -1,6 +1,7 @@
 """Scores of the last mutation run (scripts/mutation), per module, from mutmut's mutants/*.meta.
 
 Usage: mutation_report.py [GLOB ...]   GLOB: a mutant-name pattern such as 'skipperd.eskip.lexer.*'
+       mutation_report.py --pending [GLOB ...]   what a run should check (see pending())
 
 Prints killed / survived / timeout / no tests / equivalent per module, then each surviving
 mutant's name (``.venv/bin/mutmut show NAME`` prints its diff). A mutant listed in
@@ -48,6 +49,30 @@ def equivalent_names() -> dict[str, str]:
     return names
 
 
+def pending(globs: list[str]) -> list[str]:
+    """The mutants of ``globs`` to run: those not checked yet or surviving, by name; a whole
+    module by its glob when its source changed since its mutants were made (mutmut makes them
+    again, with new names) or when it has none yet."""
+    out: list[str] = []
+    equivalent = equivalent_names()
+    for g in globs:
+        module = g.removesuffix(".*")
+        sources = [ROOT / (module.replace(".", "/") + ".py")]
+        package = ROOT / module.replace(".", "/")
+        if package.is_dir():
+            sources = sorted(package.rglob("*.py"))
+        for src in sources:
+            meta = ROOT / "mutants" / (str(src.relative_to(ROOT)) + ".meta")
+            name = str(src.relative_to(ROOT))[: -len(".py")].replace("/", ".").removesuffix(".__init__")
+            if not meta.exists() or src.stat().st_mtime > meta.stat().st_mtime:
+                out.append(name + ".*")
+                continue
+            for key, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+                if STATUS.get(code, "other") in ("survived", "not checked", "other") and key not in equivalent:
+                    out.append(key)
+    return out
+
+
 def main(globs: list[str]) -> int:
     metas = sorted((ROOT / "mutants").rglob("*.py.meta"))
     if not metas:
@@ -90,4 +115,7 @@ def score(c: Counter[str]) -> str:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--pending"]:
+        print("\n".join(pending(sys.argv[2:])))
+        sys.exit(0)
     sys.exit(main(sys.argv[1:]))
