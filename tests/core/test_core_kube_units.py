@@ -8,8 +8,13 @@ from typing import Any
 
 import pytest
 
+from skipperd.dataclients.kubernetes.common import (
+    append_annotation_filters,
+    append_annotation_predicates,
+    prepend_application_annotation,
+)
 from skipperd.dataclients.kubernetes.logs import Log
-from skipperd.dataclients.kubernetes.model import go_quote
+from skipperd.dataclients.kubernetes.model import AnnotationFilters, AnnotationPredicates, go_quote
 from skipperd.dataclients.kubernetes.redirect import (
     FORWARDED_PROTO,
     has_proto_predicate,
@@ -18,7 +23,7 @@ from skipperd.dataclients.kubernetes.redirect import (
 )
 from skipperd.dataclients.kubernetes.routes import Draft
 from skipperd.dataclients.kubernetes.tls import certificate_error
-from skipperd.eskip.route import Predicate
+from skipperd.eskip.route import Filter, Predicate
 
 CRT = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 KEY = b"-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n"
@@ -108,3 +113,24 @@ def test_go_quote_in_log_messages(text: str, quoted: str) -> None:
 @pytest.mark.parametrize("text, quoted", [("\a\b\f\v", '"\\a\\b\\f\\v"'), ("\x85", '"\\u0085"')])
 def test_go_quote_escapes_like_go_for_all_controls(text: str, quoted: str) -> None:
     assert go_quote(text) == quoted
+
+
+def test_annotation_rules_apply_only_when_the_annotation_has_their_value() -> None:
+    preds = (AnnotationPredicates("zalando.org/a", "on", (Predicate("True"),)),)
+    filters = (AnnotationFilters("zalando.org/a", "on", (Filter("status", (418.0,)),)),)
+    for annotations, applies in [({"zalando.org/a": "on"}, True), ({"zalando.org/a": "off"}, False),
+                                 ({"zalando.org/b": "on"}, False), ({}, False)]:
+        r = Draft()
+        append_annotation_predicates(preds, annotations, r)
+        append_annotation_filters(filters, annotations, r)
+        assert (r.predicates, r.filters) == (([Predicate("True")], [Filter("status", (418.0,))]) if applies else ([], []))
+
+
+def test_the_application_label_is_annotated_only_when_the_object_has_it() -> None:
+    r = Draft(filters=[Filter("f")])
+    prepend_application_annotation({"team": "x"}, "application", r)
+    prepend_application_annotation({"application": ""}, "application", r)
+    prepend_application_annotation({"application": "shop"}, "", r)
+    assert r.filters == [Filter("f")]
+    prepend_application_annotation({"application": "shop"}, "application", r)
+    assert r.filters == [Filter("annotate", ("Application", "shop")), Filter("f")]
