@@ -13,6 +13,7 @@ from skipperd.dataclients.kubernetes import gourl
     ("h2c://h", "h2c", "h", "h", "", ""),
     ("git+ssh://h", "git+ssh", "h", "h", "", ""),
     ("a/b", "", "", "", "a/b", ""),
+    ("abc", "", "", "", "abc", ""),
     ("*", "", "", "", "*", ""),
     ("http://a/p?", "http", "a", "a", "/p", ""),
     ("http://a/p?x?y", "http", "a", "a", "/p", "x?y"),

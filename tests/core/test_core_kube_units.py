@@ -17,6 +17,10 @@ from skipperd.dataclients.kubernetes.logs import Log
 from skipperd.dataclients.kubernetes.model import AnnotationFilters, AnnotationPredicates, go_quote
 from skipperd.dataclients.kubernetes.redirect import (
     FORWARDED_PROTO,
+    REDIRECT_ANNOTATION,
+    REDIRECT_CODE_ANNOTATION,
+    RedirectInfo,
+    enable_redirect_route,
     has_proto_predicate,
     init_disable_redirect,
     parse_go_int,
@@ -134,3 +138,47 @@ def test_the_application_label_is_annotated_only_when_the_object_has_it() -> Non
     assert r.filters == [Filter("f")]
     prepend_application_annotation({"application": "shop"}, "application", r)
     assert r.filters == [Filter("annotate", ("Application", "shop")), Filter("f")]
+
+
+@pytest.mark.parametrize("value, enabled_by_default, redirected", [
+    ("true", False, True), ("false", True, False), ("True", False, False), (None, True, True), (None, False, False),
+])
+def test_the_redirect_annotation_decides_per_host(value: str | None, enabled_by_default: bool, redirected: bool) -> None:
+    info = RedirectInfo(enabled_by_default, 308)
+    info.init_current({} if value is None else {REDIRECT_ANNOTATION: value}, Log(), "p", "r")
+    info.update_host("h")
+    assert info.set_host_code == ({"h": 308} if redirected else {})
+    assert info.disable_host == ({"h"} if value == "false" else set())
+
+
+@pytest.mark.parametrize("annotations, ignore", [
+    ({"p": 'Header("X-Forwarded-Proto", "http")'}, True),
+    ({"r": 'r: Header("X-Forwarded-Proto", "http") -> <shunt>;'}, True),
+    ({"p": 'Header("X-Other", "x")', "r": ""}, False),
+    ({}, False),
+])
+def test_a_forwarded_proto_condition_in_the_annotations_turns_redirects_off(annotations: dict[str, str],
+                                                                           ignore: bool) -> None:
+    info = RedirectInfo(True, 308)
+    info.init_current(annotations, Log(), "p", "r")
+    assert info.ignore is ignore
+
+
+def test_a_bad_redirect_code_is_logged_in_gos_words() -> None:
+    log = Log()
+    RedirectInfo(True, 308).init_current({REDIRECT_CODE_ANNOTATION: "x1"}, log, "p", "r")
+    RedirectInfo(True, 308).init_current({REDIRECT_CODE_ANNOTATION: "200"}, log, "p", "r")
+    assert [(e.level, e.message) for e in log.entries] == [
+        ("error", 'invalid redirect code annotation:strconv.Atoi: parsing "x1": invalid syntax'),
+        ("error", "invalid redirect code annotation:200"),
+    ]
+
+
+def test_the_redirect_route_puts_its_weight_first_and_redirects_to_https() -> None:
+    r = Draft(id="r", predicates=[Predicate("Path", ("/a",))], filters=[Filter("f")])
+    rr = enable_redirect_route(r, 301)
+    assert rr.id == "r_https_redirect"
+    assert rr.predicates == [Predicate("Weight", (1000.0,)), Predicate("Path", ("/a",))]
+    assert rr.filters == [Filter("redirectTo", (301.0, "https:"))]
+    assert rr.headers == {FORWARDED_PROTO: "http"}
+    assert r.predicates == [Predicate("Path", ("/a",))]  # the original is left as it was

@@ -103,8 +103,6 @@ def parse(raw: str) -> GoURL:
 def _parse(raw: str) -> GoURL:
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw):
         raise URLError("net/url: invalid control character in URL")
-    if raw == "*":
-        return GoURL(path="*")
     scheme, rest = _scheme(raw)
     rest, _, query = rest.partition("?")  # (Go's ForceQuery, a lone "?" at the end, reads the same)
     if not rest.startswith("/"):
