@@ -250,3 +250,33 @@ def test_cluster_role_is_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert used == granted
     assert all(set(rule["verbs"]) == {"get", "list", "watch"} for rule in role["rules"])
     assert {r["verb"] for r in reqs} == {"list", "watch"}
+
+
+def test_a_watch_event_converts_what_it_changed_and_keeps_the_other_routes(
+        source: KubernetesSource, api: FakeAPI) -> None:
+    first = {r.id: r for r in source.load()}
+    converted = source.cache.converted
+    assert converted >= 2  # the demo Ingress and the RouteGroup, converted cold
+    api.apply(ingress("new.example.org", name="new"))
+    wait_for(source.changed, what="a change")
+    second = {r.id: r for r in source.load()}
+    assert source.cache.converted == 1 and source.cache.reused >= 2  # only the new Ingress
+    added = set(second) - set(first)
+    assert added and all("new" in rid for rid in added), added
+    # every route of the unchanged objects is the very object the last load returned
+    assert all(second[rid] is r for rid, r in first.items()), [rid for rid, r in first.items() if second[rid] is not r]
+
+
+def test_a_relist_keeps_the_objects_it_already_holds(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = KubernetesSource(KubeOptions(), in_cluster(api, monkeypatch), relist_interval=1.0)
+    try:
+        routes = src.load()
+        held = {id(o) for o in src.state().services + src.state().ingresses}
+        lists = src.reflectors["services"].lists
+        wait_for(lambda: src.reflectors["services"].lists >= lists + 1 and src.reflectors["ingresses"].lists > 1,
+                 timeout=5, what="a re-list")
+        assert {id(o) for o in src.state().services + src.state().ingresses} == held
+        again = src.load()
+        assert src.cache.converted == 0 and all(a is b for a, b in zip(routes, again, strict=True))
+    finally:
+        src.stop()

@@ -96,7 +96,7 @@ class TableEncoder:
             for r in routes:
                 k = id(r)
                 got = old.get(k)
-                if got is None or got[0] is not r:
+                if got is None:  # (the route is held here, so no other object has its id)
                     got = (r, msgpack.packb(_row(r), use_bin_type=True))
                     packed += 1
                 new[k] = got
