@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from skipperd.eskip import parse
-from skipperd.eskip.parser import ParseError, query_escape
+from skipperd.eskip import print_routes
+from skipperd.eskip.parser import ParseError, RouteDefinitionError, go_quote, query_escape
 
 
 def lb(endpoint: str) -> str:
@@ -72,3 +73,32 @@ def test_invalid_endpoints_fail_with_gos_reason(endpoint: str, reason: str) -> N
 ])
 def test_query_escape_is_gos(text: str, escaped: str) -> None:
     assert query_escape(text) == escaped
+
+
+def test_an_lb_zone_that_is_not_utf8_survives_the_round_trip() -> None:
+    routes = parse('r: * -> <"http://a?zone=%ff", "http://b?zone=z%20x&b=1">;')
+    backend = routes[0].backend
+    assert (backend.endpoints, backend.zones) == (("http://a", "http://b?b=1"), ("\udcff", "z x"))
+    assert print_routes(routes, pretty=False) == 'r: * -> <"http://a?zone=%FF", "http://b?b=1&zone=z+x">;\n'
+
+
+@pytest.mark.parametrize("text, quoted", [
+    ("plain", '"plain"'),
+    ('a"b', '"a\\"b"'),
+    ("a\\b", '"a\\\\b"'),
+    ('ü "q"', '"ü \\"q\\""'),  # past the ASCII shortcut: a space stays a space
+    ("\ud800", '"\\xed\\xa0\\x80"'),  # a lone surrogate is bytes that are not UTF-8 to Go
+    ("\udfff", '"\\xed\\xbf\\xbf"'),
+    ("\uffff", '"\\uffff"'),
+    ("\U000e0001", '"\\U000e0001"'),
+    ("\x07\x01\x7f", '"\\a\\x01\\x7f"'),
+])
+def test_go_quote_is_gos_strconv_quote(text: str, quoted: str) -> None:
+    assert go_quote(text) == quoted
+
+
+def test_a_route_definition_error_gives_its_message_as_the_reason() -> None:
+    with pytest.raises(RouteDefinitionError) as e:
+        parse('r: Path("/a") && Path("/b") -> <shunt>;')
+    assert (e.value.reason, e.value.route_id, e.value.position) == ("duplicate path tree predicate", "r", None)
+    assert e.value.describe() == 'route "r": duplicate path tree predicate'
