@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from skipperd.eskip import parse
-from skipperd.eskip import print_routes
+from skipperd.eskip import parse_predicates, print_routes
 from skipperd.eskip.parser import ParseError, RouteDefinitionError, go_quote, query_escape
 
 
@@ -31,6 +31,11 @@ def lb(endpoint: str) -> str:
         "http://u:p%41ss@a",
         "http://[::1]:9/",
         "http://a:1:90",
+        "http://a/%41",  # an escape at the very end
+        "http://%C3%BC.example/",  # a host escapes bytes past ASCII
+        "http://a%80b/",
+        "http://a%25b/",  # and "%25" itself
+        "http://a\x80b/",  # a character past ASCII is the host's own business
     ],
 )
 def test_valid_endpoints(endpoint: str) -> None:
@@ -46,6 +51,15 @@ def test_valid_endpoints(endpoint: str) -> None:
         ("http://:x/", 'invalid port ":x" after host'),
         ("http://a:x:1x", 'invalid port ":1x" after host'),
         ("http://a:8A", 'invalid port ":8A" after host'),
+        ("http://{}/", 'invalid character "{" in host name'),
+        ("http://%zz/", 'invalid URL escape "%zz"'),
+        ("http://a%41/", 'invalid URL escape "%41"'),
+        ("http://a/%4z", 'invalid URL escape "%4z"'),
+        ("http://a/%z4", 'invalid URL escape "%z4"'),
+        ("http://a/%4", 'invalid URL escape "%4"'),
+        ("http://a/%zzz", 'invalid URL escape "%zz"'),
+        ("http://a/%41%zz", 'invalid URL escape "%zz"'),
+        ("http://[fe80::1%25en{0]", 'invalid character "{" in host name'),
         ("http://[fe80::%41%25en0]", 'invalid URL escape "%41"'),  # the host escapes only non-ASCII
         ("http://[fe80::1%25en%2F0]", 'invalid URL escape "%2F"'),  # the zone: only host characters
         ("http://[fe80::1%25en%zz]", 'invalid URL escape "%zz"'),
@@ -102,3 +116,9 @@ def test_a_route_definition_error_gives_its_message_as_the_reason() -> None:
         parse('r: Path("/a") && Path("/b") -> <shunt>;')
     assert (e.value.reason, e.value.route_id, e.value.position) == ("duplicate path tree predicate", "r", None)
     assert e.value.describe() == 'route "r": duplicate path tree predicate'
+
+
+def test_a_predicate_list_of_only_a_comment_is_empty_and_a_lone_name_is_an_error() -> None:
+    assert parse_predicates("// nothing here") == []
+    with pytest.raises(ParseError):
+        parse_predicates("Foo")
