@@ -36,6 +36,8 @@ def lb(endpoint: str) -> str:
         "http://a%80b/",
         "http://a%25b/",  # and "%25" itself
         "http://a\x80b/",  # a character past ASCII is the host's own business
+        "*",
+        "http://a/%41?x=%zz",  # the query is not checked
     ],
 )
 def test_valid_endpoints(endpoint: str) -> None:
@@ -60,6 +62,9 @@ def test_valid_endpoints(endpoint: str) -> None:
         ("http://a/%zzz", 'invalid URL escape "%zz"'),
         ("http://a/%41%zz", 'invalid URL escape "%zz"'),
         ("http://[fe80::1%25en{0]", 'invalid character "{" in host name'),
+        ("h_ttp://a", "invalid URI for request"),  # "_" cannot be in a scheme: no scheme, no path
+        ("1http://a/%41", "invalid URI for request"),  # nor can a digit start one
+        ("http:/%zz", 'invalid URL escape "%zz"'),  # one slash: a path, not an authority
         ("http://[fe80::%41%25en0]", 'invalid URL escape "%41"'),  # the host escapes only non-ASCII
         ("http://[fe80::1%25en%2F0]", 'invalid URL escape "%2F"'),  # the zone: only host characters
         ("http://[fe80::1%25en%zz]", 'invalid URL escape "%zz"'),
@@ -122,3 +127,41 @@ def test_a_predicate_list_of_only_a_comment_is_empty_and_a_lone_name_is_an_error
     assert parse_predicates("// nothing here") == []
     with pytest.raises(ParseError):
         parse_predicates("Foo")
+
+
+@pytest.mark.parametrize("endpoints", [
+    ("http://a", "http://b/%41"),  # the plain form and the checked one agree on the scheme
+    ("HTTP://a", "http://b/%41"),
+    ("h2c://a/%41", "h2c://b"),
+    ("*", "http://a"),  # "*" has no scheme to compare
+    ("*", "*"),
+])
+def test_endpoints_with_the_same_scheme_mix(endpoints: tuple[str, ...]) -> None:
+    text = ", ".join(f'"{e}"' for e in endpoints)
+    assert parse(f"r: * -> <{text}>;")[0].backend.endpoints == endpoints
+
+
+@pytest.mark.parametrize("endpoint, address, zone", [
+    ("http://a?x=1", "http://a?x=1", ""),  # a query without a zone is left alone
+    ("http://a?zone=z#%zz", "http://a?zone=z#%zz", ""),  # a fragment Go cannot parse: kept whole
+    ("http://a?x=1?zone=z", "http://a?x=1?zone=z", ""),  # the query starts at the first "?"
+    ("http://a?zone=a;b", "http://a?zone=a;b", ""),  # Go drops pairs with ";"
+    ("http://a?x;y&zone=z", "http://a", "z"),  # ... and goes on with the rest
+    ("http://a?zone=a=b", "http://a", "a=b"),  # the value is after the first "="
+    ("http://a?x=%zz&zone=z&y=1", "http://a?y=1", "z"),  # a pair that does not unescape is dropped
+    ("http://a?zone=z1&zone=z2", "http://a", "z1"),  # the first zone wins
+])
+def test_the_zone_of_an_lb_endpoint(endpoint: str, address: str, zone: str) -> None:
+    backend = parse(f'r: * -> <"{endpoint}">;')[0].backend
+    assert backend.endpoints == (address,)
+    assert backend.zones == ((zone,) if zone else ())
+
+
+@pytest.mark.parametrize("text, message", [
+    ('r: * -> <roundRobin "http://a">', "parse failed after token http://a, last route id: r, position 30: syntax error"),
+    ('r: * -> <"http://a" "http://b">', "parse failed after token http://b, last route id: r, position 30: syntax error"),
+])
+def test_lb_backend_syntax_errors_name_the_token_after_the_missing_comma(text: str, message: str) -> None:
+    with pytest.raises(ParseError) as e:
+        parse(text)
+    assert str(e.value) == message
