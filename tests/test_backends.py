@@ -171,6 +171,61 @@ def test_connect_failure_is_retried_on_another_endpoint(skipperd: Start, algorit
         assert live.requests[-1].body == b"hello"
 
 
+def test_retry_goes_where_the_algorithm_sends_the_key_without_the_failed_endpoint(
+        skipperd: Start, four: list[Origin]) -> None:
+    """consistentHash with a dead endpoint: a key whose endpoint is dead is retried on the ring's
+    next endpoint, the one that serves the key once the dead endpoint leaves the route (not the
+    next one in the list)."""
+    live = four[:3]
+    dead = f"http://127.0.0.1:{free_port()}"
+    keyed = 'consistentHashKey("${request.header.X-Key}")'
+    eps = f'"{live[0].url}", "{dead}", "{live[1].url}", "{live[2].url}"'
+    with_dead = skipperd(routes=READY + f"lb: * -> {keyed} -> <consistentHash, {eps}>;\n")
+    without = skipperd(routes=READY + lb("consistentHash", live, keyed))
+    keys = [f"user-{i}" for i in range(160)]
+
+    def placement(port: int) -> list[bytes]:
+        c = Client(port)
+        out = []
+        for k in keys:
+            a = c.get("/", headers=f"X-Key: {k}\r\n")
+            assert a.status == 200, (k, a.status)
+            out.append(a.body)
+        return out
+
+    assert placement(with_dead.port) == placement(without.port)
+    assert sum(len(o.requests) for o in live) == 2 * len(keys)  # each key once per skipperd
+
+
+def test_the_retry_never_picks_the_failed_endpoint() -> None:
+    from skipperd.http.context import FilterContext
+    from skipperd.http.headers import Headers
+    from skipperd.http.request import Request
+    from skipperd.proxy.lb import make_selector
+    from skipperd.routing.route import parse_endpoint
+
+    endpoints = [parse_endpoint(f"http://10.0.0.{i}:80") for i in range(5)]
+    for algorithm in ("roundRobin", "random", "consistentHash", "powerOfRandomNChoices"):
+        sel = make_selector(algorithm, endpoints)
+        for i in range(200):
+            ctx = FilterContext(Request("GET", "/", headers=Headers(), remote_addr=f"10.9.{i % 50}.1"), {})
+            first = sel.pick(endpoints, ctx)
+            other = sel.pick_other(endpoints, ctx, first)
+            assert other != first and 0 <= other < len(endpoints), algorithm
+    # Round robin's second choice is its next position; consistentHash's the ring's next owner.
+    rr = make_selector("roundRobin", endpoints)
+    ctx = FilterContext(Request("GET", "/", headers=Headers(), remote_addr="10.9.0.1"), {})
+    first = rr.pick(endpoints, ctx)
+    assert rr.pick_other(endpoints, ctx, (first + 1) % 5) == (first + 2) % 5
+    ch = make_selector("consistentHash", endpoints)
+    fewer = make_selector("consistentHash", endpoints[:2] + endpoints[3:])
+    for i in range(100):
+        ctx = FilterContext(Request("GET", "/", headers=Headers(), remote_addr=f"10.8.{i}.1"), {})
+        if ch.pick(endpoints, ctx) == 2:
+            j = ch.pick_other(endpoints, ctx, 2)
+            assert endpoints[j] is (endpoints[:2] + endpoints[3:])[fewer.pick(endpoints[:4], ctx)]
+
+
 def test_retry_is_once(skipperd: Start) -> None:
     dead = [f"http://127.0.0.1:{free_port()}" for _ in range(3)]
     s = skipperd(routes=READY + f'lb: * -> <roundRobin, "{dead[0]}", "{dead[1]}", "{dead[2]}">;\n')

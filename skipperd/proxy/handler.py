@@ -260,13 +260,20 @@ class Proxy:
             ex.backend_host = host
             return self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
         except ConnectError:
-            # As Skipper: a dial error (TCP or TLS) on an LB backend is retried once on another
-            # endpoint. Nothing of the request was sent or read yet, its body included.
+            # As Skipper: a dial error (TCP or TLS) on an LB backend is retried once, on the
+            # endpoint the algorithm picks again (proxy/lb.py: never the one that failed).
+            # Nothing of the request was sent or read yet, its body included.
             if len(endpoints) < 2:
                 raise
         finally:
             inflight[i] -= 1
-        i = (i + 1) % len(endpoints)
+        failed = i
+        i = selector.pick_other(endpoints, ctx, failed)
+        if ctx.state_bag:
+            fade = ctx.state_bag.get(FADE_IN_KEY)
+            if fade is not None:
+                j = fade.adjust(endpoints, i)
+                i = i if j == failed else j
         inflight[i] += 1
         try:
             pool, host = self.upstream.endpoint(endpoints[i].key)

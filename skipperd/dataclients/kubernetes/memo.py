@@ -35,6 +35,9 @@ class ObjectMemo(Generic[T]):
 
     def find(self, obj: KubeObject) -> T | None:
         """What was kept for this object, or for an equal one of the same name; None if nothing."""
+        if not self._by_id:
+            got = self._next.get(id(obj))  # nothing from a last conversion: only this one's
+            return got[1] if got is not None and got[0] is obj else None
         got = self._by_id.get(id(obj))
         if got is not None and got[0] is obj:
             return got[1]
