@@ -36,6 +36,7 @@ def lb(endpoint: str) -> str:
         "http://a%80b/",
         "http://a%25b/",  # and "%25" itself
         "http://a\x80b/",  # a character past ASCII is the host's own business
+        "http://a\x80%C3%BCb/",  # ... also beside an escape
         "*",
         "http://a/%41?x=%zz",  # the query is not checked
     ],
