@@ -54,9 +54,15 @@ def test_a_route_must_end_with_its_backend(text: str, message: str) -> None:
     assert str(e.value) == message
 
 
-def test_lone_surrogates_in_strings_read_back_as_themselves() -> None:
+def test_lone_surrogates_in_filter_arguments_read_back_as_themselves() -> None:
     assert parse_filters('f("\ud800", `\udcff`)')[0].args == ("\ud800", "\udcff")
+
+
+def test_lone_surrogates_in_a_document_read_back_as_themselves() -> None:
     assert parse('r: Header("X", "\ud800") -> <shunt>;')[0].predicates[0].args == ("X", "\ud800")
+
+
+def test_lone_surrogates_in_a_predicate_list_read_back_as_themselves() -> None:
     assert parse_predicates('Header("X", "\udcff")')[0].args == ("X", "\udcff")
 
 
