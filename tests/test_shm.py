@@ -271,9 +271,9 @@ def test_generation_cost(instance: str) -> None:
     reader = TableReader(instance)
     gen = reader.generation
     n = 200_000
-    t0 = time.perf_counter()
+    t0 = time.process_time()  # CPU time: a loaded machine does not make it fail
     for _ in range(n):
         gen()
-    per_call = (time.perf_counter() - t0) / n
+    per_call = (time.process_time() - t0) / n
     assert per_call < 2e-6, f"{per_call * 1e9:.0f} ns per call"
     pub.close()
