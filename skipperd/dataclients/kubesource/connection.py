@@ -130,7 +130,12 @@ class Connection:
                 pass  # keep the token we have; the server's 401 will tell
         auth = cfg.auth_settings().get("BearerToken")
         if auth and auth.get("value"):
-            headers["Authorization"] = str(auth["value"])
+            # A token file ends with a newline more often than not (`kubectl create token > f`);
+            # the kubernetes package keeps it from a kubeconfig's tokenFile, and a header value
+            # cannot hold it.
+            value = " ".join(str(auth["value"]).split())
+            if value:
+                headers["Authorization"] = value
         return headers
 
     # --- requests ----------------------------------------------------------------------------------
