@@ -4,15 +4,21 @@ What a client sees is what a real API server sends for the same requests:
 
 * lists (``GET /api/v1/services``, ``/apis/networking.k8s.io/v1/namespaces/NS/ingresses``)
   as ``<Kind>List`` objects with ``metadata.resourceVersion``, items without kind/apiVersion,
-  ``labelSelector``/``fieldSelector`` and ``limit``/``continue`` paging;
-* objects (``GET .../namespaces/NS/services/NAME``), and create (POST), replace (PUT) and delete;
+  ``labelSelector``/``fieldSelector`` (the fields the API supports), ``limit``/``continue``
+  paging over one snapshot, and the resourceVersion rules (``0``, ``resourceVersionMatch``
+  ``NotOlderThan``/``Exact``; see ``_list``);
+* objects (``GET .../namespaces/NS/services/NAME``), create (POST), replace (PUT, with the
+  resourceVersion as a precondition), PATCH (``patch``: merge and JSON patch, strategic merge
+  as merge) and delete (preconditions; a ``Status`` of Success);
 * watches (``?watch=1``): a chunked stream of ``{"type": ..., "object": ...}`` lines from
-  ``resourceVersion`` on (or synthetic ADDED events for the current state without one), BOOKMARK
-  events with ``allowWatchBookmarks``, ``timeoutSeconds``, and for a version the history no
-  longer holds an ``ERROR`` event with a 410 ``Expired`` Status, as a real server after etcd
-  compaction;
+  ``resourceVersion`` on (or synthetic ADDED events for the current state without one, or with
+  ``sendInitialEvents``), ADDED/DELETED when an object starts/stops matching the selectors,
+  BOOKMARK events with ``allowWatchBookmarks``, ``timeoutSeconds``, and for a version the
+  history no longer holds an ``ERROR`` event with a 410 ``Expired`` Status, as a real server
+  after etcd compaction;
 * discovery (``/api``, ``/apis``, ``/api/v1``, ``/apis/zalando.org/v1``, ``/version``);
-* errors as ``Status`` objects; 401 without a known bearer token (when tokens are configured);
+* errors as ``Status`` objects with a real server's reasons, messages and ``details``; 401
+  without a known bearer token (when tokens are configured);
   403 for what an optional ClusterRole does not grant.
 
 The control API under ``/_fake/`` (no auth) changes the objects and injects failures:
