@@ -43,6 +43,7 @@ import base64
 import json
 import logging
 import re
+import select
 import socket
 import ssl
 import threading
@@ -679,6 +680,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._chunk({"type": "BOOKMARK", "object": {"kind": req.resource.kind, "apiVersion": req.resource.api_version,
                                                       "metadata": meta}})
 
+    def _client_gone(self) -> bool:
+        """The client closed the connection (or sent something, which a watch client never does
+        until it is done)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
+
     def _watch(self, req: _Request, query: dict[str, str], labels: Any, fields: Any) -> None:
         """A watch stream. With a selector, an object that stops matching is DELETED (its last
         matching state with the new version) and one that starts matching is ADDED, as a real
@@ -747,6 +757,8 @@ class _Handler(BaseHTTPRequestHandler):
                 now = time.monotonic()
                 if api._stopped or api._epoch != epoch:
                     break  # close-watches ends streams cleanly; an outage has cut the socket already
+                if self._client_gone():
+                    return  # as a real server ends a watch whose client went away
                 if now >= deadline:
                     if bookmarks:
                         self._bookmark(req, last)
