@@ -467,3 +467,34 @@ def test_patch_documents_follow_the_rfcs() -> None:
             json_patch(doc, ops)
         assert exc.value.code == code, ops
     assert json_patch(doc, [{"op": "test", "path": "/a~1b", "value": 1.0}]) == doc
+
+
+def test_watch_from_a_future_version_and_by_name(api: FakeAPI) -> None:
+    from kubernetes import client, watch
+    from kubernetes.client.exceptions import ApiException
+
+    c = _client(api)
+    core = client.CoreV1Api(c)
+    future = str(int(api.state()["resourceVersion"]) + 50)
+    t0 = time.monotonic()
+    with pytest.raises(ApiException) as exc:  # the client turns the ERROR event into an exception
+        for _ in watch.Watch().stream(core.list_namespaced_service, "default", resource_version=future, timeout_seconds=10):
+            pass
+    assert exc.value.status == 504 and "Too large resource version" in str(exc.value.reason)
+    assert time.monotonic() - t0 >= 2.9
+    # kubectl's `get svc skipper-demo -w`: a watch by field selector, which sees the deletion
+    rv = core.list_namespaced_service("default").metadata.resource_version
+    events: list[tuple[str, str]] = []
+
+    def follow() -> None:
+        for ev in watch.Watch().stream(core.list_namespaced_service, "default", resource_version=rv, timeout_seconds=3,
+                                       field_selector="metadata.name=skipper-demo"):
+            events.append((ev["type"], ev["object"].metadata.name))
+
+    t = threading.Thread(target=follow)
+    t.start()
+    time.sleep(0.5)
+    api.apply(demo(9090).replace("name: skipper-demo\n  namespace: default\n  labels:", "name: other-svc\n  namespace: default\n  labels:", 1))
+    core.delete_namespaced_service("skipper-demo", "default")
+    t.join(10)
+    assert events == [("DELETED", "skipper-demo")]

@@ -731,10 +731,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         api.watches += 1
         try:
+            if last:
+                store.wait_for(last, 3.0)  # a version from the future: an ERROR (504) after 3 s
             if rv_param in ("", "0") or initial:
                 # synthetic ADDED events for the current state (with initial events: also from N on)
-                if last:
-                    store.wait_for(last, 3.0)
                 last, items = store.items(req.resource, req.namespace, labels, fields)
                 for o in items:
                     self._chunk({"type": "ADDED", "object": o})
