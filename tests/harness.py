@@ -29,12 +29,12 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
 
-#: Skipper's conformance corpus (its Kubernetes golden fixtures, admission reviews and eskip
-#: vectors) is not part of the repository. Tests that need it look in $SKIPPERD_CONFORMANCE, else
-#: in the place where the team's machines and CI keep it beside the checkout, and skip with one
-#: line saying what is missing when it is not there. Everything else the suite needs is in here.
+#: Skipper's conformance corpus: its Kubernetes golden fixtures, admission reviews and eskip
+#: vectors (upstream's own files, Apache-2.0; provenance in tests/data/conformance/README.md).
+#: The repository carries a copy; $SKIPPERD_CONFORMANCE runs the tests on another corpus in the
+#: same format instead, and a test whose part of it is missing there is skipped with one line.
 CONFORMANCE_ENV = "SKIPPERD_CONFORMANCE"
-CONFORMANCE = Path(os.environ.get(CONFORMANCE_ENV) or REPO.parent / "shared" / "conformance")
+CONFORMANCE = Path(os.environ.get(CONFORMANCE_ENV) or DATA / "conformance")
 
 
 def conformance_missing(relative: str = "") -> str:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from skipperd.eskip.route import (DYNAMIC, FORWARD, LOOPBACK, SHUNT, Backend, BackendType, Filter,
                                   Predicate, Route)
-from skipperd.shm.codec import FORMAT, CodecError, decode_table, encode_table
+from skipperd.shm.codec import FORMAT, CodecError, TableEncoder, decode_table, encode_table
 
 names = st.text(st.characters(codec="utf-8"), min_size=1, max_size=12)
 args = st.lists(st.one_of(st.text(max_size=20), st.floats(allow_nan=False)), max_size=4).map(tuple)
@@ -46,6 +46,32 @@ def test_round_trip(table: list[Route], meta: dict[str, object]) -> None:
     assert back == table
     assert meta_back == meta
     assert encode_table(list(table), dict(meta)) == payload, "equal tables give equal bytes"
+
+
+@settings(database=None, max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.lists(routes, max_size=20), metas), min_size=1, max_size=4), st.randoms())
+def test_table_encoder_gives_the_bytes_of_encode_table(tables: list[tuple[list[Route], dict[str, object]]],
+                                                       rnd: object) -> None:
+    """Across a sequence of tables that share Route objects (kept, moved, dropped, new), the
+    encoder's payload is encode_table's, and only the routes it has not seen are packed."""
+    enc = TableEncoder()
+    previous: list[Route] = []
+    for fresh, meta in tables:
+        kept = [r for r in previous if rnd.random() < 0.7]  # type: ignore[attr-defined]
+        table = kept + fresh
+        rnd.shuffle(table)  # type: ignore[attr-defined]
+        assert enc.encode(table, meta) == encode_table(table, meta)
+        assert enc.packed == len({id(r) for r in table} - {id(r) for r in previous})
+        previous = table
+
+
+def test_table_encoder_sizes_of_the_route_array() -> None:
+    enc = TableEncoder()
+    route = Route("r", (), (), SHUNT)
+    for n in (0, 15, 16, 65535, 65536):
+        table = [route] * n
+        assert enc.encode(table, {"k": 1}) == encode_table(table, {"k": 1})
+    assert enc.packed == 0, "one object, packed once"
 
 
 def test_shared_definitions_are_built_once() -> None:

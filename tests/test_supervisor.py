@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from skipperd.eskip import parse
 from skipperd.shm.codec import decode_table
 from skipperd.shm.segment import TableReader, cleanup_stale
 from skipperd.supervisor import EXIT_SHM
@@ -252,3 +253,31 @@ def test_boot_failure_has_its_own_exit_code(sup: Supervisor) -> None:
     sup.start(instance="x" * 300)  # no segment name can be that long
     assert sup.proc is not None
     assert sup.proc.wait(10) == EXIT_SHM, sup.log()
+
+
+def test_one_edit_of_a_large_file_costs_one_route(sup: Supervisor) -> None:
+    """A one-route edit of a 3,000-route file is parsed, validated and encoded as one route
+    (the rest come back as the same objects and hit the supervisor's caches); the table
+    published equals a fresh build's, and SIGHUP validates everything again."""
+    def text(value: str) -> str:
+        return "".join(f'r{i}: Host("^h{i}[.]example[.]org$") && PathSubtree("/a") '
+                       f'-> setRequestHeader("X-Svc", "{value if i == 1234 else i}") -> <shunt>;\n'
+                       for i in range(3000))
+    sup.write(text("a"))
+    sup.start().wait_generation(1, timeout=20)
+    assert "published in" in sup.log() and "(3000 validated, 3000 encoded, " in sup.log()
+    sup.write(text("b") + 'bad: Path("/x") -> noSuchFilter() -> <shunt>;\n')
+    sup.wait_generation(2)
+    assert "route table generation 2: 3000 routes (1 invalid)" in sup.log()
+    assert "(2 validated, 1 encoded, " in sup.log()
+    got = sup.reader.read()
+    assert got is not None
+    routes, _ = decode_table(got[1])
+    assert routes == [r for r in parse(text("b"))]
+    assert sup.log().count("invalid route 'bad'") == 1
+    # SIGHUP: the same table (nothing published), but every route validated again.
+    assert sup.proc is not None
+    before = len(sup.log())
+    os.kill(sup.proc.pid, signal.SIGHUP)
+    sup.wait_for(lambda: "route table unchanged (generation 2, 3000 routes, 1 invalid, 3001 validated)"
+                 in sup.log()[before:])

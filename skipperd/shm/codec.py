@@ -61,18 +61,60 @@ def _encode_backend(b: Backend) -> list[Any]:
     return out
 
 
+def _row(r: Route) -> list[Any]:
+    return [r.id,
+            [[p.name, list(p.args)] for p in r.predicates],
+            [[f.name, list(f.args)] for f in r.filters],
+            _encode_backend(r.backend)]
+
+
 def encode_table(routes: Sequence[Route], meta: dict[str, Any]) -> bytes:
     """The payload of a table: deterministic, so equal tables give equal bytes."""
     with _gc_paused():
-        rows = [
-            [r.id,
-             [[p.name, list(p.args)] for p in r.predicates],
-             [[f.name, list(f.args)] for f in r.filters],
-             _encode_backend(r.backend)]
-            for r in routes
-        ]
-        data: bytes = msgpack.packb([FORMAT, meta, rows], use_bin_type=True)
+        data: bytes = msgpack.packb([FORMAT, meta, [_row(r) for r in routes]], use_bin_type=True)
     return data
+
+
+class TableEncoder:
+    """``encode_table`` for a supervisor that encodes a table after every change: each route's
+    row is packed once and kept while the route is in the table, keyed by the ``Route`` object
+    (sources hand out the same object for an unchanged definition). msgpack is concatenative, so
+    the payload is the header and the kept rows joined: the same bytes as ``encode_table``."""
+
+    __slots__ = ("_rows", "packed")
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[Route, bytes]] = {}  # id(route) -> (route, its packed row)
+        self.packed = 0  # rows packed by the last call
+
+    def encode(self, routes: Sequence[Route], meta: dict[str, Any]) -> bytes:
+        old = self._rows
+        new: dict[int, tuple[Route, bytes]] = {}
+        parts = [_HEAD, msgpack.packb(FORMAT), msgpack.packb(meta, use_bin_type=True), _array_header(len(routes))]
+        packed = 0
+        with _gc_paused():
+            for r in routes:
+                k = id(r)
+                got = old.get(k)
+                if got is None or got[0] is not r:
+                    got = (r, msgpack.packb(_row(r), use_bin_type=True))
+                    packed += 1
+                new[k] = got
+                parts.append(got[1])
+        self._rows = new
+        self.packed = packed
+        return b"".join(parts)
+
+
+_HEAD = b"\x93"  # a fixarray of three: [FORMAT, meta, routes]
+
+
+def _array_header(n: int) -> bytes:
+    if n < 16:
+        return bytes((0x90 | n,))
+    if n < 0x10000:
+        return b"\xdc" + n.to_bytes(2, "big")
+    return b"\xdd" + n.to_bytes(4, "big")
 
 
 def _builder(cls: type[Any], fields: Sequence[str]) -> Callable[..., Any]:
