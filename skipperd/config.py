@@ -309,6 +309,15 @@ class Settings:
                                               "of the first, as SourceFromLast() does.", section="proxy")
     experimental_upgrade: bool = _setting(False, "Proxy protocol upgrades (WebSocket): tunnel both ways "
                                           "after the backend's 101.", section="proxy")
+    experimental_upgrade_audit: bool = _setting(False, "Audit upgrades: each upgrade request's method, path "
+                                                "and query as one JSON line on standard error, and every "
+                                                "byte the backend sends through the tunnel copied to "
+                                                "standard output.", section="proxy")
+    upgrade_client_keepalive: float = _setting(15.0, "TCP keep-alive period of a client connection once it is "
+                                               "an upgrade tunnel (Go's listener default); a peer gone "
+                                               "silent is dropped after this and nine unanswered probes. "
+                                               "0 turns it off.", own=True, section="proxy",
+                                               kind="duration", check=_non_negative)
     max_loopbacks: int = _setting(9, "Most loopbacks for one incoming request.", section="proxy",
                                   check=_non_negative)
 
@@ -465,7 +474,6 @@ class Settings:
     client_tls_cert_refresh_interval: float = _setting(0.0, 'How often to reload client TLS certificate and key files for backend connections. Defaults to 5 minutes if certificate files are set.', section="proxy", status=BACKEND_MTLS, kind="duration")
     enable_mtls: bool = _setting(False, 'Enables MTLS support in the proxy. It uses -client-tls-cert and -client-tls-key as files and rotates the client cert every -client-tls-cert-refresh-interval time.Duration. It only supports one cert and one key file!.', section="proxy", status=BACKEND_MTLS)
     backend_flush_interval: float = _setting(0.02, 'Flush interval for upgraded proxy connections.', section="proxy", status=UPGRADE, kind="duration")
-    experimental_upgrade_audit: bool = _setting(False, 'Enable audit logging of the request line and the messages during the experimental web socket upgrades.', section="proxy", status=UPGRADE)
     upgrade_dial_timeout: float = _setting(0.0, 'Sets the explicit connect-time ceiling for websocket/spdy upgrade backend connections. Zero falls back to the built-in 30s default; negative disables the ceiling entirely.', section="proxy", status=UPGRADE, kind="duration")
     enable_dualstack_backend: bool = _setting(True, 'Enables DualStack for backend connections.', section="proxy", status=DUALSTACK)
     max_idle_connection_backend: int = _setting(0, 'Sets the maximum idle connections for all backend connections.', section="proxy", status=BACKEND_CONN_LIMIT)

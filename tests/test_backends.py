@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
+import re
+import shutil
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -164,6 +169,61 @@ def test_connect_failure_is_retried_on_another_endpoint(skipperd: Start, algorit
         c.send(b"POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
         assert c.read().status == 200
         assert live.requests[-1].body == b"hello"
+
+
+def test_retry_goes_where_the_algorithm_sends_the_key_without_the_failed_endpoint(
+        skipperd: Start, four: list[Origin]) -> None:
+    """consistentHash with a dead endpoint: a key whose endpoint is dead is retried on the ring's
+    next endpoint, the one that serves the key once the dead endpoint leaves the route (not the
+    next one in the list)."""
+    live = four[:3]
+    dead = f"http://127.0.0.1:{free_port()}"
+    keyed = 'consistentHashKey("${request.header.X-Key}")'
+    eps = f'"{live[0].url}", "{dead}", "{live[1].url}", "{live[2].url}"'
+    with_dead = skipperd(routes=READY + f"lb: * -> {keyed} -> <consistentHash, {eps}>;\n")
+    without = skipperd(routes=READY + lb("consistentHash", live, keyed))
+    keys = [f"user-{i}" for i in range(160)]
+
+    def placement(port: int) -> list[bytes]:
+        c = Client(port)
+        out = []
+        for k in keys:
+            a = c.get("/", headers=f"X-Key: {k}\r\n")
+            assert a.status == 200, (k, a.status)
+            out.append(a.body)
+        return out
+
+    assert placement(with_dead.port) == placement(without.port)
+    assert sum(len(o.requests) for o in live) == 2 * len(keys)  # each key once per skipperd
+
+
+def test_the_retry_never_picks_the_failed_endpoint() -> None:
+    from skipperd.http.context import FilterContext
+    from skipperd.http.headers import Headers
+    from skipperd.http.request import Request
+    from skipperd.proxy.lb import make_selector
+    from skipperd.routing.route import parse_endpoint
+
+    endpoints = [parse_endpoint(f"http://10.0.0.{i}:80") for i in range(5)]
+    for algorithm in ("roundRobin", "random", "consistentHash", "powerOfRandomNChoices"):
+        sel = make_selector(algorithm, endpoints)
+        for i in range(200):
+            ctx = FilterContext(Request("GET", "/", headers=Headers(), remote_addr=f"10.9.{i % 50}.1"), {})
+            first = sel.pick(endpoints, ctx)
+            other = sel.pick_other(endpoints, ctx, first)
+            assert other != first and 0 <= other < len(endpoints), algorithm
+    # Round robin's second choice is its next position; consistentHash's the ring's next owner.
+    rr = make_selector("roundRobin", endpoints)
+    ctx = FilterContext(Request("GET", "/", headers=Headers(), remote_addr="10.9.0.1"), {})
+    first = rr.pick(endpoints, ctx)
+    assert rr.pick_other(endpoints, ctx, (first + 1) % 5) == (first + 2) % 5
+    ch = make_selector("consistentHash", endpoints)
+    fewer = make_selector("consistentHash", endpoints[:2] + endpoints[3:])
+    for i in range(100):
+        ctx = FilterContext(Request("GET", "/", headers=Headers(), remote_addr=f"10.8.{i}.1"), {})
+        if ch.pick(endpoints, ctx) == 2:
+            j = ch.pick_other(endpoints, ctx, 2)
+            assert endpoints[j] is (endpoints[:2] + endpoints[3:])[fewer.pick(endpoints[:4], ctx)]
 
 
 def test_retry_is_once(skipperd: Start) -> None:
@@ -387,11 +447,15 @@ class EchoServer:
         from websockets.sync.server import serve
 
         self.requests: list[dict[str, str]] = []
+        self.ended = 0  # connections whose handler returned (the peer closed or went away)
 
         def handler(ws: Any) -> None:
             self.requests.append({k.lower(): v for k, v in ws.request.headers.raw_items()})
-            for message in ws:
-                ws.send(message)
+            try:
+                for message in ws:
+                    ws.send(message)
+            finally:
+                self.ended += 1
 
         self.server = serve(handler, "127.0.0.1", 0, ssl=tls)
         self.port = self.server.socket.getsockname()[1]
@@ -500,5 +564,78 @@ def test_websocket_over_an_https_backend_and_to_a_dead_backend(skipperd: Start, 
         c = Client(s.port)
         c.send(b"GET /dead HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
         assert c.read().status == 502
+    finally:
+        e.close()
+
+
+def test_upgrade_audit_logs_the_request_and_what_the_backend_sent(skipperd: Start, echo: EchoServer) -> None:
+    routes = READY + f'ws: PathSubtree("/ws") -> setQuery("via", "skipperd") -> "{echo.url()}";\n'
+    plain = skipperd(routes=routes, args=["-experimental-upgrade"])
+    audited = skipperd(routes=routes, args=["-experimental-upgrade", "-experimental-upgrade-audit"])
+    for s in (plain, audited):
+        websocket_echo(s.port, "/ws/room?x=1", compression=None)  # frames as they are, not deflated
+    # Skipper's audit: the request line's parts as JSON on standard error, the backend's bytes
+    # (its frames: a server's are not masked, so the text shows) on standard output.
+    lines = [json.loads(m) for m in re.findall(r'\{"method":[^}]*\}', audited.log())]
+    assert lines == [{"method": "GET", "path": "/ws/room", "query": "via=skipperd&x=1", "fragment": ""}]
+    log = audited.log()
+    assert "hello, text" in log and "m19" in log
+    assert "hello, text" not in plain.log() and '{"method"' not in plain.log()
+
+
+NETNS_ENV = "SKIPPERD_TEST_NETNS"
+
+
+def in_own_network_namespace(test: str) -> bool:
+    """True inside a network namespace of this test's own (``unshare -n``), where it may take the
+    loopback interface down; outside, run ``test`` there, check it passed and return False."""
+    if os.environ.get(NETNS_ENV):
+        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        return True
+    missing = [t for t in ("unshare", "ip", "ss") if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (util-linux, iproute2) for a network namespace of its own")
+    if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode != 0:
+        pytest.skip("needs the right to create a network namespace (unshare -n)")
+    r = subprocess.run(["unshare", "-n", sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        f"{__file__}::{test}"], env={**os.environ, NETNS_ENV: "1"},
+                       capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stdout[-8000:] + r.stderr[-2000:]
+    return False
+
+
+def established_to(port: int) -> int:
+    """Established TCP connections to ``port`` in this network namespace."""
+    out = subprocess.run(["ss", "-Htn", "state", "established", f"( dport = :{port} )"],
+                         capture_output=True, text=True, check=True).stdout
+    return len(out.splitlines())
+
+
+def test_tunnel_to_a_client_gone_silent_closes(skipperd: Start) -> None:
+    """A client that vanishes without a FIN or RST (here: the loopback goes down) is found by TCP
+    keep-alive, and the tunnel closes its backend connection: it does not hold it for ever."""
+    if not in_own_network_namespace("test_tunnel_to_a_client_gone_silent_closes"):
+        return
+    from websockets.sync.client import connect
+
+    e = EchoServer()
+    try:
+        # The backend side would take 60 s + 9 probes: the client side (1 s + 9 probes) acts first.
+        s = skipperd(routes=READY + f'ws: * -> "{e.url()}";\n',
+                     args=["-experimental-upgrade", "-upgrade-client-keepalive=1s", "-keepalive-backend=60s"])
+        with connect(f"ws://127.0.0.1:{s.port}/ws", open_timeout=5, close_timeout=1) as ws:
+            ws.send("before")
+            assert ws.recv(timeout=5) == "before"
+            assert established_to(e.port) == 1
+            t0 = time.monotonic()
+            subprocess.run(["ip", "link", "set", "lo", "down"], check=True)
+            try:
+                while established_to(e.port) and time.monotonic() - t0 < 40:
+                    time.sleep(0.5)
+                gone = time.monotonic() - t0
+            finally:
+                subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+        assert established_to(e.port) == 0, "the tunnel still holds its backend connection after 40 s"
+        assert 5 < gone < 30, gone
     finally:
         e.close()

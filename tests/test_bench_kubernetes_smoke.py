@@ -23,6 +23,7 @@ def test_bench_kubernetes_prints_the_figures() -> None:
     expected = [
         r"objects: 100 Ingresses, 100 Services, 100 EndpointSlices \(3 endpoints each\)",
         r"full re-list \+ conversion \+ publication: [\d.]+ s CPU, \d+ routes, \d+ invalid \(target < 0.5 s\) (PASS|FAIL)",
+        r"  the same re-list with the conversion cache warm \(equal objects\): [\d.]+ s CPU",
         r"change at the API to served by every worker \(2 workers\): median \d+ ms, max \d+ ms over 3 changes "
         r"\(target: median < 1 s\) (PASS|FAIL)",
         r"  route supervisor CPU meanwhile: [\d.]+ s per change, .*",

@@ -20,6 +20,9 @@ def test_bench_routing_prints_the_figures() -> None:
         r"lookup ratio 200/100: [\d.]+ \(target <= 2\)",
         r"build, 200 routes: [\d.]+ s \(target < 1 s\)",
         r"memory held, 200 routes: [\d.]+ MB \(target < 60 MB\)",
+        r"worker full build, 200 routes: [\d.]+ s \(target < 1 s\)",
+        r"worker build, 1 of 200 routes changed: [\d.]+ ms CPU \(target < 20 ms\)",
+        r"longest piece without a yield, 1 changed: [\d.]+ ms \(target < 10 ms\)",
     ]
     assert lines[0].startswith("routes: 200 on 50 hosts"), p.stdout
     for pattern, line in zip(expected, lines[1:], strict=True):

@@ -80,7 +80,31 @@ TRICKY = [
     ';', ';;', '', '  // only a comment', 'a: * -> <shunt>;;', 'a: * -> <shunt>; // the end',
     'a: * -> <shunt>; // c ; d\n ; // e', 'a: * -> <shunt>; /* not a comment */',
     'a: Path("\\"; b: x") -> <shunt>; c: * -> <shunt>;',             # an escaped quote
+    'a: * -> <shunt>; "b: * -> <shunt>;',                              # garbage before a good piece
+    'a: * -> <shunt>; /b: * -> <shunt>;',
+    'a: * -> <shunt>; `b: * -> <shunt>;',
 ]
+
+
+# Valid documents of named routes are handled a piece at a time, never by the full parser:
+# (text, pieces parsed the first time, pieces).
+PIECEWISE = [
+    ("// c; d\na: * -> <shunt>; // e;\nb: * -> <shunt>;", 2, 2),
+    ("a: * -> <shunt>; // the end", 1, 1),
+    ("a: * -> <shunt>; b: * -> <shunt> // the end", 2, 2),
+    ("a: * -> <shunt>;\n// c\n;\n;", 3, 3),  # two empty definitions
+    ('a: Path("/;") && Header(`x;`, "y") && PathRegexp(/[;/]\\/;/) -> <shunt>; b: * -> <shunt>', 2, 2),
+    ("a: * -> <shunt>; a: * -> <shunt>;\n   a: * -> <shunt>;", 1, 3),  # the same text, parsed once
+]
+
+
+def test_valid_documents_are_parsed_a_piece_at_a_time() -> None:
+    for text, first, pieces in PIECEWISE:
+        p = DocumentParser()
+        routes = p.parse(text)
+        assert routes == parse(text) and (p.parsed, p.reused) == (first, pieces - first), text
+        assert p.parse(text) == routes and (p.parsed, p.reused) == (0, pieces), text
+        assert all(a is b for a, b in zip(p.parse(text), routes)), text
 
 
 def test_tricky_documents_alone_and_in_sequence() -> None:

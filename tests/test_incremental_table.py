@@ -4,17 +4,30 @@ unchanged routes kept as the same objects, removed routes' filters closed, work 
 from __future__ import annotations
 
 import random
+import uuid
+from pathlib import Path
 from typing import Any
 
+import msgpack
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skipperd.config import Settings
 from skipperd.errors import InvalidArguments
 from skipperd.eskip.route import Backend, BackendType, Filter, Predicate, Route
 from skipperd.filters import make_registry as filters
 from skipperd.http import Headers, Request
 from skipperd.predicates import make_registry as predicates
 from skipperd.registry import Registry
+from skipperd.proxy.config import ProxyConfig
+from skipperd.proxy.handler import Proxy
+from skipperd.routing.cache import SpecCache
 from skipperd.routing.incremental import IncrementalBuilder
 from skipperd.routing.table import build_table
-from skipperd.shm.codec import encode_table
+from skipperd.shm.codec import CodecError, encode_table
+from skipperd.shm.segment import Publisher, TableReader
+from skipperd.worker.routes import TableHolder
 
 
 def host_rx(host: str) -> str:
@@ -135,3 +148,171 @@ def test_per_route_state_survives_and_removed_routes_close() -> None:
     bad = Route("bad", (), (Filter("perRoute", ("x",)),), Backend(BackendType.SHUNT))
     b.build_now(encode_table([r(1), bad], {}))
     assert [i.route_id for i in b.invalid] == ["bad"] and first["r2"].closed
+
+
+# --- property: any sequence of generations builds as full builds do ---------------------------------
+
+HOSTS = ("a.example.org", "b.example.org", "c.example.org")
+PATHS = (("Path", "/"), ("PathSubtree", "/api"), ("Path", "/api/v1/:id"), ("Path", "/x/*rest"), (None, ""))
+
+# (id, host choice, path choice, filter variant, endpoint variant); ids from a small set so that
+# generations overlap, repeat ids (superseded definitions) and redefine routes.
+route_specs = st.tuples(st.integers(0, 11), st.integers(0, 4), st.integers(0, len(PATHS) - 1),
+                        st.integers(0, 3), st.integers(0, 2))
+
+
+def spec_route(spec: tuple[int, int, int, int, int]) -> Route:
+    i, host, path, variant, eps = spec
+    preds: list[Predicate] = []
+    if host < len(HOSTS):
+        preds.append(Predicate("Host", (host_rx(HOSTS[host]),)))
+    elif host == len(HOSTS):  # two hosts: in two host trees
+        preds.append(Predicate("Host", ("^(a[.]example[.]org|b[.]example[.]org)$",)))
+    name, p = PATHS[path]
+    if name is not None:
+        preds.append(Predicate(name, (p,)))
+    if variant == 2:
+        preds.append(Predicate("Method", ("GET",)))
+    if variant == 3:  # invalid: dropped and reported, as a full build does
+        fs: tuple[Filter, ...] = (Filter("setRequestHeader", ("X-Only-Name",)),)
+    else:
+        fs = (Filter("setResponseHeader", ("X-V", str(variant))),)
+    backend = Backend(BackendType.LB, endpoints=tuple(f"http://10.0.0.{eps + k}:80" for k in range(2)))
+    return Route(f"r{i}", tuple(preds), fs, backend)
+
+
+def probe_requests() -> list[Request]:
+    out = []
+    for host in HOSTS + ("d.example.org",):
+        for path in ("/", "/api", "/api/", "/api/v1/3", "/x/y/z", "/other"):
+            for method in ("GET", "POST"):
+                out.append(Request(method, path, Headers(), host=host))
+    return out
+
+
+def table_view(table: Any) -> list[Any]:
+    return [(r.id, r.definition) for r in table]
+
+
+def reports(invalid: list[Any]) -> list[tuple[str, str]]:
+    return [(i.route_id, i.reason) for i in invalid]
+
+
+def pools_view(proxy: Proxy) -> set[Any]:
+    return set(proxy.upstream.endpoints)
+
+
+def endpoint_keys(table: Any) -> set[Any]:
+    return {e.key for r in table for e in r.backend.endpoints}
+
+
+@settings(database=None, max_examples=120, deadline=None)
+@given(st.lists(st.lists(route_specs, max_size=14), min_size=1, max_size=7), st.booleans())
+def test_any_sequence_of_generations_builds_as_full_builds(generations: list[list[Any]], sliced: bool) -> None:
+    p, f = predicates(), filters()
+    b = IncrementalBuilder(p, f, slice_seconds=0.0 if sliced else 1.0)
+    proxy = Proxy(ProxyConfig.from_settings(Settings()))
+    reqs = probe_requests()
+    before: Any = None
+    for specs in generations:
+        routes = [spec_route(s) for s in specs]
+        for k in endpoint_keys(before or ()):
+            proxy.upstream.endpoint(k)  # a pool for every endpoint of the table in place
+        table = b.build_now(encode_table(routes, {}))
+        proxy.table_changed(table, b.added, b.removed)
+        cache = SpecCache()
+        full, full_invalid = build_table(routes, p, f, cache)
+        assert table_view(table) == table_view(full)
+        assert reports(b.invalid) == reports(full_invalid)
+        assert answers(table, reqs) == answers(full, reqs)
+        assert len(b.cache) == len(cache), "the cache holds what a full build holds, no more"
+        if before is not None:
+            kept = {r.id: r for r in before}
+            for r in table:
+                old = kept.get(r.id)
+                if old is not None and old.definition == r.definition:
+                    assert r is old, f"{r.id} unchanged: the same runtime route"
+            assert {r.id for r in b.added} | {r.id for r in b.removed} <= {r.id for r in before} | {r.id for r in table}
+            assert set(b.added).isdisjoint(before) and set(b.removed) <= set(before)
+        # the pools of endpoints that left are closed; those still named are kept
+        assert pools_view(proxy) == endpoint_keys(before or ()) & endpoint_keys(table)
+        before = table
+
+
+def test_a_route_defined_twice_keeps_its_last_definition() -> None:
+    b = IncrementalBuilder(predicates(), filters())
+    r1, r2, r3 = kube_route(1), kube_route(2), kube_route(3)
+    t1 = b.build_now(encode_table([r1, r2, r3], {}))
+    # r2 defined again after r3 with another definition; then the very same row twice
+    t2 = b.build_now(encode_table([r1, r2, r3, kube_route(2, variant=9)], {}))
+    assert [r.id for r in t2] == ["r1", "r3", "r2"]
+    assert t2.get("r2") is not t1.get("r2") and t2.get("r2").definition == kube_route(2, variant=9)  # type: ignore[union-attr]
+    assert t2.get("r1") is t1.get("r1") and t2.get("r3") is t1.get("r3")
+    assert reports(b.invalid) == [("r2", "duplicate route id, superseded by a later definition")]
+    assert b.removed == [t1.get("r2")]
+    t3 = b.build_now(encode_table([r1, r3, r3], {}))
+    assert [r.id for r in t3] == ["r1", "r3"] and reports(b.invalid) == [
+        ("r3", "duplicate route id, superseded by a later definition")]
+    assert t3.get("r1") is t1.get("r1")
+    full, _ = build_table([r1, r3], predicates(), filters())
+    assert answers(t3, requests(8)) == answers(full, requests(8))
+
+
+# --- bad payloads: a clear error, and nothing lost ----------------------------------------------------
+
+def malformed(good: bytes) -> list[bytes]:
+    rows = msgpack.unpackb(good)
+    bad_row = msgpack.packb([1, {}, rows[2][:3] + [["r9", [["Path", ["/"]]], [], {"not": "a list"}]]])
+    not_str_id = msgpack.packb([1, {}, rows[2][:3] + [[7, [], [], [1]]]])
+    short_row = msgpack.packb([1, {}, rows[2][:3] + [["r9", [], []]]])
+    bad_backend = msgpack.packb([1, {}, rows[2][:3] + [["r9", [], [], [99]]]])
+    return [good[:-7], good[:len(good) // 2], b"\xc1", msgpack.packb([2, {}, []]), bad_row, not_str_id,
+            short_row, bad_backend, good + b"\x00", msgpack.packb([1, {}, []]) + b"\x00"]
+
+
+def test_a_malformed_payload_raises_codec_error_and_the_builder_keeps_its_table() -> None:
+    routes = [kube_route(i) for i in range(40)]
+    good = encode_table(routes, {})
+    b = IncrementalBuilder(predicates(), filters(), slice_seconds=0.0)
+    t1 = b.build_now(good)
+    entries = len(b.cache)
+    for bad in malformed(good):
+        with pytest.raises(CodecError):
+            b.build_now(bad)
+        assert b.table is t1 and len(b.cache) >= entries
+    # the next good payload builds relative to the last good table, and the cache holds what
+    # that table needs (entries made by a failed build are pruned)
+    routes[3] = kube_route(3, variant=5)
+    t2 = b.build_now(encode_table(routes, {}))
+    assert b.compiled == 1 and t2.get("r4") is t1.get("r4")
+    fresh = SpecCache()
+    build_table(routes, predicates(), filters(), fresh)
+    assert len(b.cache) == len(fresh)
+
+
+def test_the_worker_keeps_serving_its_table_after_a_malformed_publication() -> None:
+    instance = "t" + uuid.uuid4().hex[:10]
+    pub = Publisher(instance)
+    reader = TableReader(instance)
+    try:
+        swaps: list[tuple[Any, list[Any], list[Any]]] = []
+        holder = TableHolder(reader, on_swap=lambda t, a, r: swaps.append((t, a, r)))
+        holder.background = False
+        routes = [kube_route(i) for i in range(20)]
+        pub.publish(encode_table(routes, {}))
+        t1 = holder.current()
+        assert len(t1) == 20 and holder.generation == 1 and len(swaps) == 1
+        pub.publish(encode_table(routes, {})[:-9])
+        assert holder.current() is t1 and holder.generation == 2 and len(swaps) == 1
+        routes[0] = kube_route(0, variant=1)
+        pub.publish(encode_table(routes, {}))
+        t3 = holder.current()
+        assert t3 is not t1 and holder.generation == 3
+        table, added, removed = swaps[-1]
+        assert table is t3 and [r.id for r in added] == ["r0"] and removed == [t1.get("r0")]
+        assert t3.get("r1") is t1.get("r1")
+    finally:
+        reader.close()
+        pub.close()
+        for p in Path("/dev/shm").glob(f"skipperd-{instance}-*"):
+            p.unlink()

@@ -57,7 +57,16 @@ def source(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> Any:
     src.set_wakeup(lambda: woken.append(time.monotonic()))
     src.woken = woken  # type: ignore[attr-defined]
     yield src
+    shutdown(src)
+
+
+def shutdown(src: KubernetesSource) -> None:
+    """Stop the source, wait for its threads, close its connection: nothing of it outlives the
+    test (a request still running when the fake server is stopped would fail after the test)."""
     src.stop()
+    assert all(r.join(5) for r in src.reflectors.values())
+    if src.conn is not None:
+        src.conn.close()
 
 
 def test_in_cluster_lists_every_kind_over_tls(source: KubernetesSource, api: FakeAPI) -> None:
@@ -106,7 +115,7 @@ def test_periodic_relist(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
         wait_for(lambda: src.reflectors["services"].lists >= first + 2, timeout=5, what="two re-lists")
         assert not src.changed()  # the same objects again are no change
     finally:
-        src.stop()
+        shutdown(src)
 
 
 def test_outage_keeps_the_last_objects_and_recovers(source: KubernetesSource, api: FakeAPI,
@@ -143,7 +152,7 @@ def test_first_load_fails_cleanly_without_an_api(tmp_path: Path) -> None:
             src.load()
         assert not src.changed()
     finally:
-        src.stop()
+        shutdown(src)
     bad = KubernetesSource(KubeOptions(), ConnectionSettings(in_cluster=True, service_account_dir=str(tmp_path)))
     with pytest.raises(SourceError, match="cannot configure"):
         bad.load()
@@ -255,7 +264,7 @@ def test_namespace_and_label_selector_go_to_the_api(api: FakeAPI, monkeypatch: p
         assert ("/api/v1/namespaces/team/services", "labelSelector=application%3Dx") in paths
         assert ("/apis/discovery.k8s.io/v1/namespaces/team/endpointslices", "") in paths
     finally:
-        src.stop()
+        shutdown(src)
 
 
 def test_routegroups_not_served(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -266,7 +275,7 @@ def test_routegroups_not_served(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -
         st = src.state()
         assert not st.routegroups_available and st.routegroups == () and names(st.ingresses)
     finally:
-        src.stop()
+        shutdown(src)
 
 
 def test_kubeconfig_and_url_with_token_file(api: FakeAPI, tmp_path: Path) -> None:
@@ -275,7 +284,7 @@ def test_kubeconfig_and_url_with_token_file(api: FakeAPI, tmp_path: Path) -> Non
         src.load()
         assert names(src.state().services) == ["default/skipper-demo"]
     finally:
-        src.stop()
+        shutdown(src)
     plain = FakeAPI(tmp_path, demo(9090), token="file-token").start()
     try:
         token_file = tmp_path / "token"
@@ -289,7 +298,7 @@ def test_kubeconfig_and_url_with_token_file(api: FakeAPI, tmp_path: Path) -> Non
         plain.control("close-watches")
         plain.apply(ingress("t.example.org", name="t"))
         wait_for(lambda: "default/t" in names(src.state().ingresses), what="a change with the new token")
-        src.stop()
+        shutdown(src)
     finally:
         plain.stop()
 
@@ -308,7 +317,7 @@ def test_cluster_role_is_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
             src.load()
             wait_for(lambda: all(r.lists >= 2 for r in src.reflectors.values()), what="a re-list")
         finally:
-            src.stop()
+            shutdown(src)
         reqs = [r for r in api.requests() if r["resource"]]
     assert [r for r in reqs if r["status"] != 200] == []
     used = {(r["group"], r["resource"]) for r in reqs}
@@ -317,3 +326,33 @@ def test_cluster_role_is_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert used == granted
     assert all(set(rule["verbs"]) == {"get", "list", "watch"} for rule in role["rules"])
     assert {r["verb"] for r in reqs} == {"list", "watch"}
+
+
+def test_a_watch_event_converts_what_it_changed_and_keeps_the_other_routes(
+        source: KubernetesSource, api: FakeAPI) -> None:
+    first = {r.id: r for r in source.load()}
+    converted = source.cache.converted
+    assert converted >= 2  # the demo Ingress and the RouteGroup, converted cold
+    api.apply(ingress("new.example.org", name="new"))
+    wait_for(source.changed, what="a change")
+    second = {r.id: r for r in source.load()}
+    assert source.cache.converted == 1 and source.cache.reused >= 2  # only the new Ingress
+    added = set(second) - set(first)
+    assert added and all("new" in rid for rid in added), added
+    # every route of the unchanged objects is the very object the last load returned
+    assert all(second[rid] is r for rid, r in first.items()), [rid for rid, r in first.items() if second[rid] is not r]
+
+
+def test_a_relist_keeps_the_objects_it_already_holds(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = KubernetesSource(KubeOptions(), in_cluster(api, monkeypatch), relist_interval=1.0)
+    try:
+        routes = src.load()
+        held = {id(o) for o in src.state().services + src.state().ingresses}
+        lists = src.reflectors["services"].lists
+        wait_for(lambda: src.reflectors["services"].lists >= lists + 1 and src.reflectors["ingresses"].lists > 1,
+                 timeout=5, what="a re-list")
+        assert {id(o) for o in src.state().services + src.state().ingresses} == held
+        again = src.load()
+        assert src.cache.converted == 0 and all(a is b for a, b in zip(routes, again, strict=True))
+    finally:
+        shutdown(src)

@@ -1,7 +1,7 @@
 # Shared by scripts/run, scripts/test and scripts/bench*: make sure .venv exists and holds
 # skipperd (editable) with the extras asked for. Re-installs only when setup.cfg, setup.py or
-# pyproject.toml changed, or when an extra is asked for that is not installed yet ("test"
-# includes everything of "build").
+# pyproject.toml changed, or when an extra is asked for that is not installed yet (each extra
+# includes everything of the ones before it: build < test < mutation).
 # Usage: ensure_venv [extra]
 ensure_venv() {
     local extra="${1:-}" root stamp hash have have_hash have_extra
@@ -23,11 +23,13 @@ ensure_venv() {
     have_hash="${have%% *}"; have_extra="${have#* }"; [ "$have_extra" = "$have" ] && have_extra=""
     if [ "$have_hash" = "$hash" ]; then
         case "$extra:$have_extra" in
-            ":"*|"$have_extra:$have_extra"|"build:test") return 0 ;;
+            ":"*|"$have_extra:$have_extra"|"build:test"|"build:mutation"|"test:mutation") return 0 ;;
         esac
-        # Keep what is installed: "test" wins over "build".
-        [ "$have_extra" = test ] && extra=test
     fi
+    # Keep what is installed: the larger extra wins.
+    case "$extra:$have_extra" in
+        ":"?*|"build:test"|"build:mutation"|"test:mutation") extra="$have_extra" ;;
+    esac
     echo "installing skipperd${extra:+[$extra]} into .venv ..." >&2
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra:+[$extra]}" >&2
     echo "$hash $extra" > "$stamp"

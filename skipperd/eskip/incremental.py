@@ -58,8 +58,8 @@ class DocumentParser:
 
     def __init__(self) -> None:
         self._pieces: dict[bytes, _Piece] = {}
-        self.parsed = 0  # definitions parsed by the last call (the whole document counts as one)
-        self.reused = 0  # definitions taken from the previous call
+        self.parsed = 0  # pieces parsed by the last call (the whole document counts as one)
+        self.reused = 0  # pieces taken from the previous call (or from earlier in the document)
 
     def parse(self, text: str | bytes) -> list[Route]:
         """The routes of ``text`` (``str``, or UTF-8 ``bytes``); raises ``ParseError`` as ``parse``."""
@@ -70,8 +70,8 @@ class DocumentParser:
         parsed = reused = 0
         pos = 0
         for m in _PIECE.finditer(data):
-            if m.start() != pos:  # something the cutter could not step over
-                return self._whole(data)
+            # From the end of the previous piece: bytes the cutter could not step over (an
+            # unclosed string) stay in this one, which then does not parse alone.
             piece = data[pos:m.end()].lstrip()
             pos = m.end()
             got = old.get(piece)
@@ -114,10 +114,7 @@ def _alone(piece: bytes) -> _Piece | None:
         if _EMPTY.fullmatch(piece):
             return ()  # an empty definition: ";" is skipped by the grammar
         return None
-    try:
-        routes = parse(piece.decode("utf-8", "surrogatepass"))
+    try:  # one route: "id:" opens the piece, and its only top-level ";" ends it
+        return tuple(parse(piece.decode("utf-8", "surrogatepass")))
     except Exception:  # ParseError, or bytes that are not UTF-8: the whole document decides
         return None
-    if len(routes) != 1:
-        return None
-    return (routes[0],)

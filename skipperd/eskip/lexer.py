@@ -124,9 +124,8 @@ class Tokens:
         return self.ends[i]
 
     def text(self, i: int) -> str:
-        """The token as Skipper's error messages show it: strings unquoted, numbers as written."""
-        if self.kinds[i] == EOF:
-            return ""
+        """The token as Skipper's error messages show it: strings unquoted, numbers as written
+        (the end of input has the value "")."""
         value = self.values[i]
         if isinstance(value, bytes):
             return value.decode("ascii")

@@ -453,10 +453,7 @@ def _parse_request_uri(raw: str) -> tuple[str | None, str]:
             break
         if c not in _SCHEME_CHARS or (i == 0 and not c.isalpha()):
             break
-    if rest.endswith("?") and rest.count("?") == 1:
-        rest = rest[:-1]
-    else:
-        rest = rest.partition("?")[0]
+    rest = rest.partition("?")[0]  # (Go's ForceQuery, a lone "?" at the end, reads the same)
     if not rest.startswith("/"):
         return (None if scheme else "invalid URI for request"), scheme  # "scheme:opaque" passes
     if scheme and rest.startswith("//"):
@@ -480,9 +477,8 @@ def _check_authority(authority: str) -> str | None:
             return f"invalid port {go_quote(port)} after host"
         zone = host.find("%25", 0, close)
         if zone >= 0:
+            # (Go checks host[close:] too: "]" and a port checked above, it never fails.)
             reason = _check_escapes(host[:zone], "host") or _check_escapes(host[zone:close], "zone")
-            if reason is None:
-                reason = _check_escapes(host[close:], "host")
         else:
             reason = _check_escapes(host, "host")
     else:

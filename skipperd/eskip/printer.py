@@ -109,16 +109,11 @@ def quote(s: str) -> str:
 
 def format_number(f: float) -> str:
     """Like Go's ``strconv.FormatFloat(f, 'f', -1, 64)``: ``10``, ``0.5``, ``-3``, no exponent."""
-    if f.is_integer():
-        if f == 0:
-            return "-0" if math.copysign(1.0, f) < 0 else "0"
-        if -1e15 < f < 1e15:
-            return str(int(f))
-    elif math.isinf(f):
+    if math.isinf(f):
         return "-" + _INFINITY if f < 0 else _INFINITY
-    elif math.isnan(f):
+    if math.isnan(f):
         raise ValueError("NaN has no eskip form")
-    text = repr(f)  # the shortest digits that read back as f
+    text = repr(f)  # the shortest digits that read back as f ("-0.0" for minus zero)
     if "e" in text:
         text = format(Decimal(text), "f")
     if "." in text:

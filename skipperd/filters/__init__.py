@@ -8,7 +8,9 @@ itself on import. Names come from ``skipperd.names``. ``options`` is a
 ``FilterOptions`` (``skipperd.filters.options``): the supervisor passes ``role="supervisor"``,
 each worker ``role="worker"`` with its settings, its outbound HTTP client
 (``skipperd.proxy.client``), a clock, and the hooks where metrics and per-host shared state plug
-in. A spec keeps what it needs from the options when the registry is built.
+in (``host_state``: named shared-memory segments every worker of the host maps, with a lock that
+dies with its holder, ``skipperd.shm.host``; fadeIn keeps its detection times there). A spec
+keeps what it needs from the options when the registry is built.
 
 Specs declare their arguments (``params``, ``skipperd.params``) and a one-line ``summary``;
 ``skipperd filters`` and docs/filters.md are generated from them.

@@ -2,8 +2,12 @@
 load-balanced backend get traffic gradually (Skipper's fade-in).
 
 An endpoint's detection time is kept by the worker's ``EndpointRegistry`` (``FilterOptions.endpoints``)
-across table swaps: endpoints of the first table a worker loads count as old; one that appears
-in a later table is detected then. ``endpointCreated(address, time)`` (Unix seconds or RFC 3339)
+across table swaps, and per host: the first worker that sees an endpoint writes its detection time
+into the host's shared ``DetectionTable`` (``FilterOptions.host_state``), and every other worker,
+a replacement of one that died included, takes that time instead of its own, so a new worker
+continues a fade-in where it stands. Endpoints of the host's first table count as old; one that
+appears in a later table is detected then. Without host state (tests) the times are the
+worker's own. ``endpointCreated(address, time)`` (Unix seconds or RFC 3339)
 says when an endpoint was created: a creation later than the detection restarts the fade-in
 (a new instance behind a reused address). On a route with ``fadeIn``, an endpoint the
 load balancer picks takes the request with probability
@@ -13,7 +17,9 @@ fully takes it (the picked one when none has).
 
 from __future__ import annotations
 
+import hashlib
 import random
+import struct
 import time
 from datetime import datetime
 from typing import Any, Callable, Sequence
@@ -38,24 +44,91 @@ def endpoint_key(address: str) -> str:
     return f"{u.scheme}://{u.hostname}:{port}"
 
 
+class DetectionTable:
+    """Detection times of endpoints in a per-host buffer, an open-addressing hash table.
+
+    Layout (native byte order): a 16-byte header, the magic ``SKPDFADE`` then a word that is
+    non-zero once the host's first table was observed; then ``CAPACITY`` entries of two words,
+    the endpoint key's 64-bit hash (0: empty) and the detection time (a float64, Unix seconds).
+    A new entry's time is written before its hash, so an update cut short leaves no entry.
+    Callers hold the segment's lock. A full table stores nothing more: those endpoints keep
+    the worker's own time (entries are never removed; 65,536 endpoints fill it).
+    """
+
+    MAGIC = b"SKPDFADE"
+    HEADER = 16
+    CAPACITY = 65536
+    ENTRY = struct.Struct("=Qd")
+    SIZE = HEADER + CAPACITY * 16
+
+    __slots__ = ("buf",)
+
+    def __init__(self, buf: Any) -> None:
+        self.buf = buf
+        if bytes(buf[0:8]) != self.MAGIC:
+            buf[0:16] = self.MAGIC + bytes(8)  # a new segment (zero-filled)
+
+    @property
+    def loaded(self) -> bool:
+        return bytes(self.buf[8:16]) != bytes(8)
+
+    def mark_loaded(self) -> None:
+        self.buf[8:16] = struct.pack("=Q", 1)
+
+    @staticmethod
+    def _hash(key: str) -> int:
+        return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "little") | 1
+
+    def get_or_put(self, key: str, now: float) -> float:
+        """The detection time stored for ``key``; ``now`` is stored first when there is none."""
+        h = self._hash(key)
+        buf, entry, cap = self.buf, self.ENTRY, self.CAPACITY
+        i = h % cap
+        for _ in range(cap):
+            off = self.HEADER + i * 16
+            have, at = entry.unpack_from(buf, off)
+            if have == h:
+                return float(at)
+            if have == 0:
+                buf[off + 8:off + 16] = struct.pack("=d", now)
+                buf[off:off + 8] = struct.pack("=Q", h)
+                return now
+            i = (i + 1) % cap
+        return now
+
+
 class EndpointRegistry:
-    """First-seen and created times of endpoints, per worker, surviving table swaps."""
+    """First-seen and created times of endpoints, surviving table swaps; per host when
+    ``shared`` (a ``FilterOptions.host_state`` segment of ``DetectionTable.SIZE`` bytes) is
+    given, else per worker. The request path reads ``detected``, the worker's copy."""
 
-    __slots__ = ("detected", "created", "clock", "loaded")
+    __slots__ = ("detected", "created", "clock", "loaded", "shared")
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, shared: Any = None) -> None:
         self.detected: dict[str, float] = {}
         self.created: dict[str, float] = {}
         self.clock = clock
         self.loaded = False
+        self.shared = shared
 
     def observe(self, endpoint_keys: Sequence[str]) -> None:
         """Endpoints of a newly built table's new routes: detected now (0 for the first table)."""
-        now = self.clock() if self.loaded else 0.0
         d = self.detected
-        for k in endpoint_keys:
-            if k not in d:
+        new = [k for k in endpoint_keys if k not in d]
+        if self.shared is None:
+            now = self.clock() if self.loaded else 0.0
+            for k in new:
                 d[k] = now
+            self.loaded = True
+            return
+        if self.loaded and not new:
+            return
+        with self.shared.locked():
+            table = DetectionTable(self.shared.buf)
+            now = self.clock() if table.loaded else 0.0
+            for k in new:
+                d[k] = table.get_or_put(k, now)
+            table.mark_loaded()
         self.loaded = True
 
     def mark_created(self, key: str, at: float) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random as _random
 import time as _time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, ContextManager, Protocol
 
 from skipperd.config import Settings
 
@@ -45,13 +45,23 @@ class NullMetrics:
         pass
 
 
-class HostState(Protocol):
-    """Per-host state shared by every worker of the host (docs/architecture.md, invariant 7): rate-limit buckets,
-    breakers, endpoint health. ``segment(name, size)`` returns a writable buffer of ``size`` bytes
-    that all workers of the host map under ``name``; what lives in it and how it is updated
-    safely is up to the filter that asks for it."""
+class SharedSegment(Protocol):
+    """A per-host segment: ``buf`` is writable, ``locked()`` excludes the host's other workers
+    (and is released when its holder dies)."""
 
-    def segment(self, name: str, size: int) -> Any: ...
+    buf: Any
+
+    def locked(self) -> ContextManager[None]: ...
+
+
+class HostState(Protocol):
+    """Per-host state shared by every worker of the host (docs/architecture.md, invariant 7):
+    fadeIn's detection times, later rate-limit buckets, breakers, endpoint health.
+    ``segment(name, size)`` returns a ``SharedSegment`` of ``size`` bytes (zero-filled when new)
+    that all workers of the host map under ``name`` (``skipperd.shm.host``); what lives in it
+    and how it is updated safely is up to the filter that asks for it."""
+
+    def segment(self, name: str, size: int) -> SharedSegment: ...
 
 
 class OutboundClient(Protocol):

@@ -34,6 +34,8 @@ class ProxyConfig:
     tls_timeout: float = 60.0            # https backends: handshake deadline
     forward: Target | None = None        # -forward-backend-url, parsed
     upgrade: bool = False                # -experimental-upgrade
+    upgrade_audit: bool = False          # -experimental-upgrade-audit
+    upgrade_client_keepalive: float = 15.0  # client sockets of a tunnel: TCP keep-alive period
 
     @classmethod
     def from_settings(cls, s: Settings) -> "ProxyConfig":
@@ -58,4 +60,6 @@ class ProxyConfig:
             tls_timeout=s.tls_timeout_backend,
             forward=forward_endpoint(s.forward_backend_url),
             upgrade=s.experimental_upgrade,
+            upgrade_audit=s.experimental_upgrade_audit,
+            upgrade_client_keepalive=s.upgrade_client_keepalive,
         )

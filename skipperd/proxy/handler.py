@@ -52,7 +52,7 @@ class _NotFound(ProxyError):
 
 
 class Proxy:
-    __slots__ = ("cfg", "pools", "upstream", "stopping", "_selectors", "_not_found_status", "_table_endpoints")
+    __slots__ = ("cfg", "pools", "upstream", "stopping", "_selectors", "_not_found_status", "_endpoint_refs")
 
     def __init__(self, cfg: ProxyConfig, pools: Pools | None = None) -> None:
         self.cfg = cfg
@@ -63,25 +63,44 @@ class Proxy:
         # LB state per backend (BackendKey: equal for routes with the same endpoints), per worker.
         self._selectors: dict[Any, Selector] = {}
         self._not_found_status = cfg.default_status
-        self._table_endpoints: set[Any] = set()
+        self._endpoint_refs: dict[Any, int] = {}  # endpoint key -> routes of the table naming it
 
-    def table_changed(self, table: Any = None) -> None:
+    def table_changed(self, table: Any = None, added: Any = None, removed: Any = None) -> None:
         """A new route table is in place: close the pools of the endpoints it no longer has.
 
         At once, not at the next idle sweep: a backend taken out of the table (a pod scaled
         down) must not keep connections from every worker. Endpoints no table names (dynamic
-        and forward backends) are left to the idle sweep.
+        and forward backends) are left to the idle sweep. Each endpoint is counted by the
+        routes that name it; ``added`` and ``removed``, the routes that entered and left the
+        table since the table given last (``routing.incremental``), make this work in proportion
+        to the change, which a swap does on the serving path. Without them the whole table is
+        counted again.
         """
         if len(self._selectors) > 10000:
             self._selectors.clear()
         if table is None:
             return
-        keys: set[Any] = set()
-        for route in table:
-            for e in route.backend.endpoints:
-                keys.add(e.key)
-        gone = self._table_endpoints - keys
-        self._table_endpoints = keys
+        refs = self._endpoint_refs
+        gone: set[Any] = set()
+        if added is None or removed is None:
+            now: dict[Any, int] = {}
+            for route in table:
+                for e in route.backend.endpoints:
+                    now[e.key] = now.get(e.key, 0) + 1
+            gone = {k for k in refs if k not in now}
+            self._endpoint_refs = now
+        else:
+            for route in added:
+                for e in route.backend.endpoints:
+                    refs[e.key] = refs.get(e.key, 0) + 1
+            for route in removed:
+                for e in route.backend.endpoints:
+                    n = refs.get(e.key, 0) - 1
+                    if n > 0:
+                        refs[e.key] = n
+                    else:
+                        refs.pop(e.key, None)
+                        gone.add(e.key)
         if gone:
             self.upstream.forget(gone)
 
@@ -241,13 +260,20 @@ class Proxy:
             ex.backend_host = host
             return self.upstream.forward(ex, ctx, pool, self._outgoing_host(ctx, host))
         except ConnectError:
-            # As Skipper: a dial error (TCP or TLS) on an LB backend is retried once on another
-            # endpoint. Nothing of the request was sent or read yet, its body included.
+            # As Skipper: a dial error (TCP or TLS) on an LB backend is retried once, on the
+            # endpoint the algorithm picks again (proxy/lb.py: never the one that failed).
+            # Nothing of the request was sent or read yet, its body included.
             if len(endpoints) < 2:
                 raise
         finally:
             inflight[i] -= 1
-        i = (i + 1) % len(endpoints)
+        failed = i
+        i = selector.pick_other(endpoints, ctx, failed)
+        if ctx.state_bag:
+            fade = ctx.state_bag.get(FADE_IN_KEY)
+            if fade is not None:
+                j = fade.adjust(endpoints, i)
+                i = i if j == failed else j
         inflight[i] += 1
         try:
             pool, host = self.upstream.endpoint(endpoints[i].key)

@@ -15,6 +15,13 @@ The algorithms of Skipper's ``loadbalancer`` package:
                           loads")
 ``powerOfRandomNChoices`` two endpoints at random, the one with fewer requests in flight
 
+When the connection to the chosen endpoint fails (the proxy's one retry), ``pick_other`` applies
+the algorithm again without the endpoint that failed, as Skipper's retry applies it again:
+round robin takes the next position, random and powerOfRandomNChoices draw from the others,
+consistentHash walks on along the ring (where the key goes when that endpoint is removed).
+Skipper's second choice may be the endpoint that just failed (random, powerOfRandomNChoices) or
+always is (consistentHash); skipperd's never is.
+
 A selector lives per backend (``BackendKey``) and per worker, across table swaps, so that
 round-robin positions and hash rings are not rebuilt for routes that did not change. In-flight
 counts are per worker: they cover a request from the moment its endpoint is chosen until the
@@ -48,6 +55,11 @@ class Selector:
     def pick(self, endpoints: Sequence[Any], ctx: FilterContext) -> int:
         raise NotImplementedError
 
+    def pick_other(self, endpoints: Sequence[Any], ctx: FilterContext, failed: int) -> int:
+        """The algorithm's choice among the endpoints other than ``failed`` (at least two)."""
+        j = random.randrange(len(endpoints) - 1)
+        return j + 1 if j >= failed else j
+
 
 class RoundRobin(Selector):
     __slots__ = ("_next",)
@@ -60,6 +72,10 @@ class RoundRobin(Selector):
         i = self._next % len(endpoints)
         self._next = i + 1
         return i
+
+    def pick_other(self, endpoints: Sequence[Any], ctx: FilterContext, failed: int) -> int:
+        i = self.pick(endpoints, ctx)
+        return self.pick(endpoints, ctx) if i == failed else i
 
 
 class Random(Selector):
@@ -78,6 +94,15 @@ class PowerOfRandomNChoices(Selector):
         best = random.randrange(n)
         for _ in range(POWER_OF_N - 1):
             c = random.randrange(n)
+            if inflight[c] < inflight[best]:
+                best = c
+        return best
+
+    def pick_other(self, endpoints: Sequence[Any], ctx: FilterContext, failed: int) -> int:
+        inflight = self.inflight
+        best = Selector.pick_other(self, endpoints, ctx, failed)
+        for _ in range(POWER_OF_N - 1):
+            c = Selector.pick_other(self, endpoints, ctx, failed)
             if inflight[c] < inflight[best]:
                 best = c
         return best
@@ -118,24 +143,36 @@ class ConsistentHash(Selector):
     def pick(self, endpoints: Sequence[Any], ctx: FilterContext) -> int:
         if len(endpoints) == 1:
             return 0
+        return self._search(ctx, -1)
+
+    def pick_other(self, endpoints: Sequence[Any], ctx: FilterContext, failed: int) -> int:
+        return self._search(ctx, failed)
+
+    def _search(self, ctx: FilterContext, skip: int) -> int:
+        """The key's endpoint on the ring, passing over ``skip`` (as Skipper's ``skipEndpoint``
+        passes over endpoints that are not offered) and, with a balance factor, the loaded."""
         bag = ctx.state_bag
         key = bag.get(CONSISTENT_HASH_KEY)
         if not isinstance(key, str):
             key = client_key(ctx)
         r = self.ring_index(key)
-        factor = bag.get(CONSISTENT_HASH_BALANCE_FACTOR)
-        if not isinstance(factor, float):
-            return self.owners[r]
-        inflight = self.inflight
-        target = (1 + sum(inflight)) / len(inflight) * factor
         owners = self.owners
         size = len(owners)
+        while owners[r] == skip:
+            r = (r + 1) % size
+        first = owners[r]
+        factor = bag.get(CONSISTENT_HASH_BALANCE_FACTOR)
+        if not isinstance(factor, float):
+            return first
+        inflight = self.inflight
+        offered = len(inflight) - (skip >= 0)
+        target = (1 + sum(inflight) - (inflight[skip] if skip >= 0 else 0)) / offered * factor
         for _ in range(size):
             i = owners[r]
-            if inflight[i] <= target:
+            if i != skip and inflight[i] <= target:
                 return i
             r = (r + 1) % size
-        return owners[r]
+        return first
 
 
 def make_selector(algorithm: str | None, endpoints: Sequence[Any]) -> Selector:

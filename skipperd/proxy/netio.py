@@ -380,7 +380,9 @@ def _is_ip(host: str) -> int:
     return 0
 
 
-def _keepalive(sock: _socket.socket, period: float) -> None:
+def set_keepalive(sock: _socket.socket, period: float) -> None:
+    """TCP keep-alive on ``sock``: probes after ``period`` seconds of silence and then every
+    ``period`` seconds (Go's ``KeepAlive``; the kernel's probe count, 9); 0 turns nothing on."""
     if period <= 0:
         return
     secs = max(1, int(period))
@@ -410,7 +412,7 @@ def connect(host: str, port: int, timeout: float, keepalive: float = 0.0,
         sock = _socket.socket(fam, _socket.SOCK_STREAM)
         try:
             sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
-            _keepalive(sock, keepalive)
+            set_keepalive(sock, keepalive)
         except OSError:
             pass
         ch = Channel(sock) if tls is None else TLSChannel(sock, tls, host, session_keeper)

@@ -230,8 +230,11 @@ class Upstream:
         except BaseException:
             conn.close()
             raise
+        if self.cfg.upgrade_audit:
+            req = ctx.request
+            tunnel.audit_request(req.method, req.path, req.query)
         if conn.status == 101:
-            tunnel.switch(ex, conn, self.cfg.write_timeout)  # raises Tunnelled when it ends
+            tunnel.switch(ex, conn, self.cfg)  # raises Tunnelled when it ends
         resp = Response(conn.status, Headers(conn.items))
         resp.has_server = conn.has_server
         conn.keep_alive = False

@@ -8,6 +8,7 @@ same instance across routes and across rebuilds. Backends are cached the same wa
 Each build is a generation: ``begin()`` starts one, every lookup marks its entry, ``prune()``
 drops what the generation did not use, so a long-lived worker holds only what its table needs;
 a dropped filter instance that has a ``close()`` is closed then (a removed route's filters).
+A builder that knows which entries fell out of use drops just those (``drop_entries``).
 
 A filter spec that keeps per-route state in its instances says so with ``per_route = True``
 (``cacheable = False`` is the older spelling): its instances are keyed by route id, filter
@@ -64,14 +65,14 @@ class SpecCache:
                 _close(k, e[0])
         self._entries = keep
 
-    def prune_entries(self, candidates: list[list[Any]]) -> None:
-        """``prune`` for a build that knows which entries may have fallen out of use (those of
-        the routes it dropped): only they are checked."""
-        g = self._generation
-        entries = self._entries
-        for e in candidates:
-            if e[1] != g and len(e) > 2 and entries.get(e[2]) is e:
-                del entries[e[2]]
+    def drop_entries(self, entries: list[list[Any]]) -> None:
+        """Drop (and close) these entries, which their owner knows no one uses any more (a
+        worker's ``routing.incremental`` counts the routes that hold each): no other entry is
+        looked at. An entry already replaced under its key is left alone."""
+        cached = self._entries
+        for e in entries:
+            if len(e) > 2 and cached.get(e[2]) is e:
+                del cached[e[2]]
                 _close(e[2], e[0])
 
     def close_all(self) -> None:

@@ -105,16 +105,28 @@ class Node:
 
     def finish(self) -> None:
         """Sort every route list by rule 2 and freeze it."""
-        key = _entry_key
-        if self.leaf is not None:
-            self.leaf = tuple(sorted(self.leaf, key=key))
-        if self.catch is not None:
-            self.catch = tuple(sorted(self.catch, key=key))
+        self.finish_own()
         if self.static is not None:
             for child in self.static.values():
                 child.finish()
         if self.wild is not None:
             self.wild.finish()
+
+    def finish_own(self) -> None:
+        """``finish`` of this node's own lists, not of its children's."""
+        key = _entry_key
+        if self.leaf is not None:
+            self.leaf = tuple(sorted(self.leaf, key=key))
+        if self.catch is not None:
+            self.catch = tuple(sorted(self.catch, key=key))
+
+    def children(self) -> list[Node]:
+        out: list[Node] = []
+        if self.static is not None:
+            out.extend(self.static.values())
+        if self.wild is not None:
+            out.append(self.wild)
+        return out
 
 
 def _entry_key(e: Entry) -> tuple[int, str]:
@@ -175,21 +187,16 @@ class Tree:
 
     def finish(self) -> None:
         self.root.finish()
+        self.finish_root_list()
+
+    def finish_root_list(self) -> None:
+        """``finish`` of the root list only (``routing.incremental`` finishes nodes one by one)."""
         self.root_list = tuple(sorted(self.root_list, key=_entry_key))
 
-
-def build_trees(routes: Sequence[RuntimeRoute], ignore_trailing_slash: bool) -> dict[str, Tree]:
-    """Finished host trees of ``routes`` (their routes without a host are left out)."""
-    hosts: dict[str, Tree] = {}
-    for r in routes:
-        for h in r.hosts:
-            tree = hosts.get(h)
-            if tree is None:
-                tree = hosts[h] = Tree()
-            tree.add(r, ignore_trailing_slash)
-    for tree in hosts.values():
-        tree.finish()
-    return hosts
+    def is_empty(self) -> bool:
+        root = self.root
+        return len(self.root_list) == 0 and root.static is None and root.wild is None and root.catch is None \
+            and root.leaf is None
 
 
 Found = tuple[Entry, "str | None"]
@@ -328,9 +335,16 @@ class Matcher:
         if build_generic:
             gen.finish()
         self._hosts = hosts
-        empty = gen.root_list == () and gen.root.static is None and gen.root.wild is None \
-            and gen.root.catch is None
-        self._generic: Tree | None = None if empty else gen
+        self._generic: Tree | None = None if gen.is_empty() else gen
+
+    @staticmethod
+    def assemble(trees: dict[str, Tree], generic: Tree | None, ignore_trailing_slash: bool = False) -> Matcher:
+        """The matcher of finished trees, taken as they are: ``trees`` must hold the tree of every
+        host of the table (``routing.incremental`` keeps the unchanged ones and builds the others)."""
+        m = Matcher((), ignore_trailing_slash)
+        m._hosts = trees
+        m._generic = None if generic is None or generic.is_empty() else generic
+        return m
 
     def trees(self) -> dict[str, Tree]:
         """The host trees (do not change them)."""

@@ -23,7 +23,9 @@ class RouteTable:
     def __init__(self, routes: Sequence[RuntimeRoute], ignore_trailing_slash: bool = False,
                  matcher: Matcher | None = None) -> None:
         self.routes: tuple[RuntimeRoute, ...] = tuple(routes)
-        self._by_id = {r.id: r for r in self.routes}
+        # Made by the first get(): a table swap that made it for nothing would cost a pass over
+        # the routes (routing.incremental), and only tests and tools ask for a route by id.
+        self._by_id: dict[str, RuntimeRoute] | None = None
         self._matcher = matcher if matcher is not None else Matcher(self.routes, ignore_trailing_slash)
 
     @property
@@ -35,7 +37,10 @@ class RouteTable:
         return self._matcher.match(request)
 
     def get(self, route_id: str) -> RuntimeRoute | None:
-        return self._by_id.get(route_id)
+        by_id = self._by_id
+        if by_id is None:
+            by_id = self._by_id = {r.id: r for r in self.routes}
+        return by_id.get(route_id)
 
     def __len__(self) -> int:
         return len(self.routes)

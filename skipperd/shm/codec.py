@@ -96,7 +96,7 @@ class TableEncoder:
             for r in routes:
                 k = id(r)
                 got = old.get(k)
-                if got is None or got[0] is not r:
+                if got is None:  # (the route is held here, so no other object has its id)
                     got = (r, msgpack.packb(_row(r), use_bin_type=True))
                     packed += 1
                 new[k] = got
@@ -210,22 +210,43 @@ class _Shared:
         return _new_route(rid, tuple(pt), tuple(ft), backend)  # type: ignore[no-any-return]
 
 
+_FEED = 256 * 1024  # bytes of a payload handed to the Unpacker at a time
+
+
 class RowReader:
     """A payload read one route at a time, for a worker that builds its table in slices.
 
-    ``meta`` and ``count`` are read at once; ``next_row()`` returns the next route's raw row (a
-    hashable tuple: equal rows are equal definitions) and ``route(row)`` its definition, with
-    the sharing ``decode_table`` does. Raises ``CodecError`` as ``decode_table`` does.
+    ``meta`` and ``count`` are read at once. ``next_raw()`` returns the next route's row as its
+    msgpack bytes, without decoding it (the Unpacker skips over it): the encoding is
+    deterministic, so equal bytes are equal definitions, and a worker that knows a row from
+    the last generation needs nothing more. ``decode(raw)`` decodes and checks one such row (a
+    hashable tuple ``(id, predicates, filters, backend)``), ``next_row()`` is both at once, and
+    ``route(row)`` its definition, with the sharing ``decode_table`` does. Every method raises
+    ``CodecError`` as ``decode_table`` does (a row skipped over is only checked when decoded);
+    ``raws(k)`` gives the next k rows' bytes at once.
     """
 
-    __slots__ = ("_unpacker", "meta", "count", "_shared")
+    __slots__ = ("_unpacker", "_payload", "_fed", "_pos", "_read", "meta", "count", "_shared")
 
     def __init__(self, payload: bytes) -> None:
-        u = msgpack.Unpacker(use_list=False, raw=False, strict_map_key=True,
-                             max_buffer_size=max(len(payload), 100 * 1024 * 1024))
-        u.feed(payload)
-        self._unpacker = u
+        self._payload = payload
         self._shared = _Shared()
+        try:
+            self._start(_FEED)
+        except msgpack.OutOfData:
+            self._start(len(payload))  # a head longer than one piece: all of it at once
+        except (ValueError, TypeError, msgpack.UnpackException) as e:
+            raise CodecError(f"route table payload cannot be decoded: {e}") from e
+        self._read = 0
+
+    def _start(self, fed: int) -> None:
+        """Read the head with the payload's first ``fed`` bytes fed (the rest is fed a piece at
+        a time as rows are read: no copy of a large payload at once)."""
+        u = msgpack.Unpacker(use_list=False, raw=False, strict_map_key=True,
+                             max_buffer_size=max(len(self._payload), 100 * 1024 * 1024))
+        u.feed(self._payload[:fed])
+        self._unpacker = u
+        self._fed = fed
         try:
             if u.read_array_header() != 3:
                 raise CodecError("route table payload is not [format, meta, routes]")
@@ -237,17 +258,66 @@ class RowReader:
                 raise CodecError("route table meta is not a map")
             self.meta: dict[str, Any] = dict(meta)
             self.count: int = u.read_array_header()
+            if self.count == 0 and u.tell() != len(self._payload):
+                raise CodecError("route table payload is malformed: data after its routes")
+        except msgpack.OutOfData:
+            if fed >= len(self._payload):
+                raise CodecError("route table payload cannot be decoded: it ends too early") from None
+            raise
+        self._pos: int = u.tell()
+
+    def next_raw(self) -> bytes:
+        """The next row's msgpack bytes (not checked beyond being one complete msgpack value)."""
+        raws = self.raws(1)
+        if not raws:
+            raise CodecError("route table payload is malformed: no more routes than its count")
+        return raws[0]
+
+    def raws(self, limit: int) -> list[bytes]:
+        """The bytes of the next rows, ``limit`` of them or as many as are left of ``count``."""
+        k = min(limit, self.count - self._read)
+        u = self._unpacker
+        skip, tell = u.skip, u.tell
+        payload = self._payload
+        start = self._pos
+        out: list[bytes] = []
+        append = out.append
+        try:
+            while len(out) < k:
+                try:
+                    skip()
+                except msgpack.OutOfData:
+                    fed = self._fed
+                    if fed >= len(payload):
+                        raise
+                    u.feed(payload[fed:fed + _FEED])  # the Unpacker goes on where it stopped
+                    self._fed = fed + _FEED
+                    continue
+                end = tell()
+                append(payload[start:end])
+                start = end
         except (ValueError, TypeError, msgpack.UnpackException, msgpack.OutOfData) as e:
             raise CodecError(f"route table payload cannot be decoded: {e}") from e
+        self._pos = start
+        self._read += k
+        if self._read == self.count and start != len(payload):
+            raise CodecError("route table payload is malformed: data after its routes")
+        return out
 
-    def next_row(self) -> Any:
+    def decode(self, raw: bytes) -> Any:
+        """The row of ``raw``, checked to be ``(id, predicates, filters, backend)`` with a string id."""
         try:
-            row = self._unpacker.unpack()
-        except (ValueError, TypeError, msgpack.UnpackException, msgpack.OutOfData) as e:
+            row = msgpack.unpackb(raw, use_list=False, raw=False, strict_map_key=True)
+        except (ValueError, TypeError, msgpack.UnpackException) as e:
             raise CodecError(f"route table payload cannot be decoded: {e}") from e
         if not isinstance(row, tuple) or len(row) != 4:
             raise CodecError("route table payload is malformed: a route is not [id, predicates, filters, backend]")
+        if not isinstance(row[0], str):
+            raise CodecError(f"route table payload is malformed: a route id is not a string: {row[0]!r}")
         return row
+
+    def next_row(self) -> Any:
+        return self.decode(self.next_raw())
 
     def route(self, row: Any) -> Route:
         try:

@@ -153,7 +153,7 @@ def data_name(instance: str, generation: int) -> str:
 
 def _segment_re(instance: str) -> re.Pattern[str]:
     # Exact: instance "a" must not match "skipperd-a-b-ctl" of instance "a-b".
-    return re.compile(rf"skipperd-{re.escape(instance)}-(?:ctl|met|g(\d+))")
+    return re.compile(rf"skipperd-{re.escape(instance)}-(?:ctl|met|hs-[a-z0-9]+|g(\d+))")
 
 
 def _data_segments(instance: str) -> dict[int, str]:

@@ -77,7 +77,7 @@ class TableBuilder:
         for r, source in merged:
             k = id(r)
             got = old.get(k)
-            if got is None or got[0] is not r:
+            if got is None:  # (the route is held here, so no other object has its id)
                 if cache is None:
                     cache = SpecCache(validate_only=True)
                     cache.use(self.predicates, self.filters)

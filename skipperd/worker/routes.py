@@ -6,7 +6,9 @@ publishes a newer one, a background greenlet builds it with ``routing.incrementa
 routes that changed are compiled, unchanged ones keep their runtime route (and its filter
 instances), and the work yields every few milliseconds, so requests go on being served from the
 current table meanwhile and none waits for the build; the new table is swapped in between
-requests when it is complete. A request already in flight keeps the table object it started
+requests when it is complete; ``on_swap(table, added, removed)`` is told the routes that
+entered and left it, so that what it does (the proxy closes the pools of endpoints that left)
+costs what changed too. A request already in flight keeps the table object it started
 with (docs/architecture.md, invariant 2). A table that fails to decode or build is logged once
 and skipped: the worker keeps serving the table it has.
 """
@@ -24,7 +26,7 @@ class TableHolder:
     __slots__ = ("reader", "generation", "table", "routes", "invalid", "_builder", "_on_swap", "_building",
                  "background", "_endpoints")
 
-    def __init__(self, reader: Any, on_swap: Callable[[Any], None] | None = None,
+    def __init__(self, reader: Any, on_swap: Callable[[Any, list[Any], list[Any]], None] | None = None,
                  ignore_trailing_slash: bool = False, filter_options: Any = None,
                  reverse_source_predicate: bool = False) -> None:
         from skipperd import filters, predicates
@@ -99,7 +101,7 @@ class TableHolder:
         self.routes = len(b.table)
         self.invalid = len(b.invalid)
         if self._on_swap is not None:
-            self._on_swap(b.table)
+            self._on_swap(b.table, b.added, b.removed)
         log.info("route table generation %d: %d routes (%d invalid), %d compiled, %d kept, built in %.0f ms "
                  "(%d slices)", gen, self.routes, self.invalid, b.compiled, b.reused,
                  (time.monotonic() - t0) * 1000, slices + 1)

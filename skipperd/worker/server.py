@@ -16,7 +16,8 @@ import _socket
 import gevent
 
 from skipperd.config import Settings
-from skipperd.filters.options import WORKER, FilterOptions, NullMetrics
+from skipperd.errors import SkipperdError
+from skipperd.filters.options import WORKER, FilterOptions, HostState, NullMetrics
 from skipperd.proxy import netio
 from skipperd.proxy.config import ProxyConfig
 from skipperd.proxy.handler import Proxy
@@ -32,7 +33,8 @@ log = logging.getLogger("skipperd.worker")
 
 class Server:
     def __init__(self, settings: Settings, reader: Any, *, many_workers: bool = False,
-                 collector: Collector | None = None, access: AccessLog | None = None) -> None:
+                 collector: Collector | None = None, access: AccessLog | None = None,
+                 host_state: HostState | None = None) -> None:
         s = settings
         self.settings = s
         # Metrics and access log: None when off, so the request path pays one check for each.
@@ -43,10 +45,17 @@ class Server:
         self.proxy = Proxy(ProxyConfig.from_settings(s))
         from skipperd.proxy.client import Client
 
-        from skipperd.filters.fadein import EndpointRegistry
+        from skipperd.filters.fadein import DetectionTable, EndpointRegistry
 
+        fade_shared = None
+        if host_state is not None:
+            try:
+                fade_shared = host_state.segment("fadein", DetectionTable.SIZE)
+            except SkipperdError as e:
+                log.warning("fadeIn detection times are this worker's own: %s", e)
         self.filter_options = FilterOptions(role=WORKER, settings=s, client=Client(self.proxy.upstream),
-                                            background=gevent.spawn, endpoints=EndpointRegistry(),
+                                            background=gevent.spawn, host_state=host_state,
+                                            endpoints=EndpointRegistry(shared=fade_shared),
                                             loopback=self._loopback,
                                             metrics=collector or NullMetrics())
         self.tables = TableHolder(reader, on_swap=self.proxy.table_changed,

@@ -76,6 +76,7 @@ class SkipperdWorker(Worker):  # type: ignore[misc]
 
     def run(self) -> None:
         from skipperd.metrics.process import process_collector
+        from skipperd.shm.host import HostSegments
         from skipperd.shm.segment import TableReader
         from skipperd.worker.accesslog import AccessLog
         from skipperd.worker.server import Server
@@ -84,7 +85,8 @@ class SkipperdWorker(Worker):  # type: ignore[misc]
         reader = TableReader(self.app.instance)
         collector = process_collector(settings, self.app.instance, getattr(self, "metrics_slot", None))
         server = self.server = Server(settings, reader, many_workers=self.cfg.workers > 1,
-                                      collector=collector, access=AccessLog(settings))
+                                      collector=collector, access=AccessLog(settings),
+                                      host_state=HostSegments(self.app.instance))
         # SIGQUIT/SIGINT exit at once: what the access log and StatsD hold is still written.
         atexit.register(server.close_outputs)
         beat = max(0.1, min(1.0, self.timeout / 4.0))

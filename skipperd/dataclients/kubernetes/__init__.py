@@ -9,9 +9,14 @@ watches) and the default-filters directory is the caller's business; this packag
 converts what it is given::
 
     convert(ClusterState(...), KubeOptions(...)) -> Conversion(routes, log)
+
+A ``ConversionCache`` passed along makes a sequence of conversions incremental (the result is
+the same; routes of unchanged objects are the same objects)::
+
+    convert(state, options, cache)
 """
 
-from skipperd.dataclients.kubernetes.convert import convert
+from skipperd.dataclients.kubernetes.convert import ConversionCache, convert
 from skipperd.dataclients.kubernetes.model import (
     AnnotationFilters,
     AnnotationPredicates,
@@ -27,6 +32,7 @@ __all__ = [
     "AnnotationPredicates",
     "ClusterState",
     "Conversion",
+    "ConversionCache",
     "KubeObject",
     "KubeOptions",
     "LogEntry",

@@ -103,14 +103,8 @@ def parse(raw: str) -> GoURL:
 def _parse(raw: str) -> GoURL:
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in raw):
         raise URLError("net/url: invalid control character in URL")
-    if raw == "*":
-        return GoURL(path="*")
     scheme, rest = _scheme(raw)
-    query = ""
-    if rest.endswith("?") and rest.count("?") == 1:
-        rest = rest[:-1]
-    else:
-        rest, _, query = rest.partition("?")
+    rest, _, query = rest.partition("?")  # (Go's ForceQuery, a lone "?" at the end, reads the same)
     if not rest.startswith("/"):
         if scheme:
             return GoURL(scheme=scheme, opaque=rest, raw_query=query)
@@ -121,8 +115,6 @@ def _parse(raw: str) -> GoURL:
     if (scheme or not rest.startswith("///")) and rest.startswith("//"):
         authority, slash, path = rest[2:].partition("/")
         rest = slash + path
-        userinfo, at, hostport = authority.rpartition("@")
-        if at and any(c in "/?#" for c in userinfo):
-            raise URLError("net/url: invalid userinfo")
-        host = _parse_host(hostport if at else authority)
+        # The user info ends at the last "@"; it cannot hold "/", "?" or "#" (split off above).
+        host = _parse_host(authority.rpartition("@")[2])
     return GoURL(scheme=scheme, host=host, path=_unescape(rest, False), raw_query=query)

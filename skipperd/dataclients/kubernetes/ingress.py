@@ -38,10 +38,18 @@ from skipperd.dataclients.kubernetes.definitions import (
     PREDICATE_ANNOTATION,
     ROUTES_ANNOTATION,
 )
-from skipperd.dataclients.kubernetes.logs import Log, ObjectLog
+from skipperd.dataclients.kubernetes.logs import Log, LogOp, ObjectLog, TraceLog
+from skipperd.dataclients.kubernetes.memo import Generations
 from skipperd.dataclients.kubernetes.model import KubeObject, KubeOptions
-from skipperd.dataclients.kubernetes.routes import Draft, draft_from_route, host_rx, lb_endpoints, non_word_to_underscore
-from skipperd.dataclients.kubernetes.state import ServiceNotFound, ServicePort, State
+from skipperd.dataclients.kubernetes.routes import (
+    Built,
+    Draft,
+    draft_from_route,
+    host_rx,
+    lb_endpoints,
+    non_word_to_underscore,
+)
+from skipperd.dataclients.kubernetes.state import Lookup, ServiceNotFound, ServicePort, State
 from skipperd.eskip import ParseError
 from skipperd.eskip.route import BackendType, Filter, Predicate
 
@@ -164,8 +172,20 @@ def _count_path_predicates(r: Draft) -> int:
     return sum(1 for p in r.predicates if p.name in ("Path", "PathSubtree")) + (1 if r.path else 0)
 
 
-def _has_catchall(routes: list[Draft]) -> bool:
-    return any(not r.path_regexps or "^/" in r.path_regexps for r in routes)
+def _has_catchall(routes: list[Built]) -> bool:
+    return any(not b.draft.path_regexps or "^/" in b.draft.path_regexps for b in routes)
+
+
+def _catchall_routes(host: str, host_regexps: tuple[str, ...], redirect_code: int | None,
+                     no_redirect: bool) -> list[Draft]:
+    """A host's catch-all route (404), with its HTTPS redirect or opt-out twin as the host has one."""
+    catchall = Draft(id=route_id("", "catchall", host, "", ""), host_regexps=list(host_regexps))
+    out = [catchall]
+    if redirect_code is not None:
+        out.append(rd.enable_redirect_route(catchall, redirect_code))
+    if no_redirect:
+        out.append(rd.disable_redirect_route(catchall))
+    return out
 
 
 def _service_backend_url(name: str, namespace: str, sp: ServicePort) -> str:
@@ -244,64 +264,120 @@ class _Context:
             r.filters = []
 
 
+@dataclass(slots=True)
+class IngressTrace:
+    """One Ingress converted: what it adds to the conversion, and what it read to get there.
+
+    ``lookups`` are the cluster-state questions it asked (services, endpoints, secrets) with
+    their answers; ``log`` what it logged; ``route`` its default-backend route; ``host_routes``
+    its routes per host, in order; ``redirect_codes`` and ``no_redirect`` the hosts it gave an
+    HTTPS redirect (with the code) or an explicit opt-out, for the hosts' catch-all routes.
+    """
+
+    lookups: list[Lookup]
+    log: list[LogOp]
+    route: Built | None
+    namespace: str
+    name: str
+    host_routes: list[tuple[str, Built]]
+    redirect_codes: dict[str, int]
+    no_redirect: set[str]
+
+
 class IngressConverter:
-    def __init__(self, options: KubeOptions, state: State, default_filters: DefaultFilters, log: Log,
+    """Skipper's Ingress conversion, one object at a time (``convert_one``) and then the
+    cluster-level steps over every object's result (``assemble``): per host the east-west range
+    predicates and the catch-all route, then the east-west routes of the default backends."""
+
+    def __init__(self, options: KubeOptions, state: State, default_filters: DefaultFilters,
                  allowed_external_names: list[Matcher | None]) -> None:
         self.options = options
         self.state = state
         self.default_filters = default_filters
-        self.log = log
         self.allowed = allowed_external_names
-        self.host_routes: dict[str, list[Draft]] = {}
-        self.redirect = rd.RedirectInfo(options.https_redirect, options.https_redirect_code)
         self.east_west_domain = _east_west_domain(options)
+        # the object being converted
+        self.log: Log = TraceLog()
+        self.host_routes: list[tuple[str, Draft]] = []
+        self.redirect = rd.RedirectInfo(options.https_redirect, options.https_redirect_code)
 
-    def convert(self, ingresses: list[KubeObject]) -> list[Draft]:
-        routes: list[Draft] = []
-        ew_info: dict[str, tuple[str, str]] = {}
-        for obj in ingresses:
-            r = self._ingress(obj)
-            if r is not None:
-                routes.append(r)
-                if self.options.east_west:
-                    meta = o.Meta(obj)
-                    ew_info[r.id] = (meta.namespace, meta.name)
-        for host, rs in self.host_routes.items():
-            if not rs:
-                continue
-            for d in self.options.east_west_range_domains:
+    def convert_one(self, obj: KubeObject) -> IngressTrace:
+        """Convert one Ingress on its own, recording what it reads of the cluster state."""
+        opts = self.options
+        log = self.log = TraceLog()
+        self.host_routes = []
+        self.redirect = rd.RedirectInfo(opts.https_redirect, opts.https_redirect_code)
+        lookups: list[Lookup] = []
+        self.state.trace = lookups
+        try:
+            route = self._ingress(obj)
+        finally:
+            self.state.trace = None
+        namespace = name = ""
+        if route is not None and opts.east_west:
+            meta = o.Meta(obj)
+            namespace, name = meta.namespace, meta.name
+        # The east-west range predicates go to every route of a host in such a domain: known now.
+        for host, r in self.host_routes:
+            for d in opts.east_west_range_domains:
                 if host.endswith(d):
-                    for r in rs:
-                        r.predicates.extend(self.options.east_west_range_predicates)
+                    r.predicates.extend(opts.east_west_range_predicates)
+        return IngressTrace(lookups, log.ops, Built(route) if route is not None else None, namespace, name,
+                            [(h, Built(r)) for h, r in self.host_routes], self.redirect.set_host_code,
+                            self.redirect.disable_host)
+
+    def assemble(self, traces: list[IngressTrace], log: Log, catchalls: Generations[list[Built]]) -> list[Built]:
+        """Every Ingress route in Skipper's order from the objects' conversions, in object order.
+
+        ``catchalls`` keeps the catch-all routes made for a host between conversions.
+        """
+        opts = self.options
+        routes: list[Built] = []
+        ew_info: dict[str, tuple[str, str]] = {}
+        host_routes: dict[str, list[Built]] = {}
+        redirect_codes: dict[str, int] = {}
+        no_redirect: set[str] = set()
+        for t in traces:
+            log.replay(t.log)
+            for host, b in t.host_routes:
+                host_routes.setdefault(host, []).append(b)
+            redirect_codes.update(t.redirect_codes)
+            no_redirect |= t.no_redirect
+            if t.route is not None:
+                routes.append(t.route)
+                if opts.east_west:
+                    ew_info[t.route.route.id] = (t.namespace, t.name)
+        for host, rs in host_routes.items():
             routes.extend(rs)
-            if not self.options.disable_catchall_routes and not _has_catchall(rs):
-                routes.extend(self._catchall_routes(host, rs[0]))
-        if self.options.east_west and routes and ew_info:
+            if not opts.disable_catchall_routes and not _has_catchall(rs):
+                key = (host, tuple(rs[0].draft.host_regexps), redirect_codes.get(host), host in no_redirect)
+                got = catchalls.get(key)
+                if got is None:
+                    got = [Built(d) for d in _catchall_routes(*key)]
+                catchalls.keep(key, got)
+                routes.extend(got)
+        if opts.east_west and routes and ew_info:
             before = len(routes)
             ew_routes = []
-            for r in routes:
-                if r.id in ew_info:
-                    ns, name = ew_info[r.id]
-                    # Skipper passes namespace and name the other way round here.
-                    ew = _east_west_route(self.east_west_domain, ns, name, r)
+            for b in routes:
+                if b.route.id in ew_info:
+                    ns, name = ew_info[b.route.id]
+                    key3 = (self.east_west_domain, ns, name)
+                    if key3 in b.twins:
+                        ew = b.twins[key3]
+                    else:
+                        # Skipper passes namespace and name the other way round here.
+                        d = _east_west_route(self.east_west_domain, ns, name, b.draft)
+                        ew = b.twins[key3] = Built(d) if d is not None else None
                     if ew is not None:
                         ew_routes.append(ew)
             routes.extend(ew_routes)
-            self.log.info(f"Enabled east west routes: {before} {len(routes)} {len(ew_routes)} {len(self.host_routes)}")
+            log.info(f"Enabled east west routes: {before} {len(routes)} {len(ew_routes)} {len(host_routes)}")
         return routes
 
     def _add_host_route(self, ic: _Context, host: str, r: Draft) -> None:
         ic.forward(r, self.options.forward_backend_url)
-        self.host_routes.setdefault(host, []).append(r)
-
-    def _catchall_routes(self, host: str, r: Draft) -> list[Draft]:
-        catchall = Draft(id=route_id("", "catchall", host, "", ""), host_regexps=list(r.host_regexps))
-        out = [catchall]
-        if host in self.redirect.set_host_code:
-            out.append(rd.enable_redirect_route(catchall, self.redirect.set_host_code[host]))
-        if host in self.redirect.disable_host:
-            out.append(rd.disable_redirect_route(catchall))
-        return out
+        self.host_routes.append((host, r))
 
     def _ingress(self, obj: KubeObject) -> Draft | None:
         try:
@@ -557,7 +633,7 @@ class IngressConverter:
                            f"ingress hosts: {_go_list(rule_hosts)}")
         if not t.secret_name:
             return
-        secret = self.state.secrets.get((ic.meta.namespace, t.secret_name))
+        secret = self.state.secret(ic.meta.namespace, t.secret_name)
         if secret is None:
             ic.logger.error(f"Failed to find secret {t.secret_name} in namespace {ic.meta.namespace}")
             return
@@ -577,9 +653,7 @@ def add_certificate(logger: ObjectLog, log: Log, hosts: list[str], secret: KubeO
         logger.error(f"Failed to generate TLS certificate from secret: {err}")
         return
     for h in hosts:
-        if h not in log.certificate_hosts:  # a later one replaces it only when newer: not logged
-            log.certificate_hosts.add(h)
-            log.info(f"adding certificate to registry - {h}")
+        log.certificate_added(h)
 
 
 def _default_lb(options: KubeOptions) -> str:

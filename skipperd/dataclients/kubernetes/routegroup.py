@@ -9,6 +9,8 @@ redirect twin; a host whose every route has further conditions gets a catch-all 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from skipperd.dataclients.kubernetes import gourl
 from skipperd.dataclients.kubernetes import objects as o
 from skipperd.dataclients.kubernetes import parsing
@@ -38,10 +40,10 @@ from skipperd.dataclients.kubernetes.definitions import (
     TLSSpec,
 )
 from skipperd.dataclients.kubernetes.ingress import _go_list, add_certificate, east_west_route_id
-from skipperd.dataclients.kubernetes.logs import Log, ObjectLog
+from skipperd.dataclients.kubernetes.logs import Log, LogOp, ObjectLog, TraceLog
 from skipperd.dataclients.kubernetes.model import KubeOptions
-from skipperd.dataclients.kubernetes.routes import Draft, host_rx, lb_endpoints
-from skipperd.dataclients.kubernetes.state import ServiceNotFound, State
+from skipperd.dataclients.kubernetes.routes import Built, Draft, host_rx, lb_endpoints
+from skipperd.dataclients.kubernetes.state import Lookup, ServiceNotFound, State
 from skipperd.eskip import ParseError
 from skipperd.eskip.route import BackendType, Filter, Predicate
 
@@ -297,65 +299,88 @@ def _catchall_routes(host_routes: dict[str, list[Draft]], internal: bool) -> lis
     return out
 
 
+@dataclass(slots=True)
+class GroupTrace:
+    """One RouteGroup converted: its routes, what it logged, and the cluster-state questions it
+    asked with their answers (``State.replay`` checks them before the trace is reused)."""
+
+    lookups: list[Lookup]
+    log: list[LogOp]
+    routes: list[Built]
+
+
 class RouteGroupConverter:
-    def __init__(self, options: KubeOptions, state: State, default_filters: DefaultFilters, log: Log,
+    """Skipper's RouteGroup conversion, one object at a time: nothing in it depends on the
+    other RouteGroups but the cluster state it looks up and the certificates already logged."""
+
+    def __init__(self, options: KubeOptions, state: State, default_filters: DefaultFilters,
                  allowed_external_names: list[Matcher | None], east_west_domain: str, default_lb: str) -> None:
         self.options = options
         self.state = state
         self.default_filters = default_filters
-        self.log = log
+        self.log: Log = TraceLog()
         self.allowed = allowed_external_names
         self.east_west_domain = east_west_domain
         self.default_lb = default_lb
         self.redirect_code = options.https_redirect_code if options.https_redirect_code > 0 else 308
         self.redirect = rd.RedirectInfo(options.https_redirect, self.redirect_code)
 
-    def convert(self, groups: list[tuple[RouteGroup, o.Meta]]) -> list[Draft]:
+    def convert_one(self, rg: RouteGroup, meta: o.Meta) -> GroupTrace:
+        """Convert one valid RouteGroup on its own, recording what it reads of the cluster state."""
+        log = self.log = TraceLog()
+        lookups: list[Lookup] = []
+        self.state.trace = lookups
+        try:
+            routes = self._convert(rg, meta)
+        finally:
+            self.state.trace = None
+        return GroupTrace(lookups, log.ops, [Built(r) for r in routes])
+
+    def _convert(self, rg: RouteGroup, meta: o.Meta) -> list[Draft]:
         routes: list[Draft] = []
         opts = self.options
-        for rg, meta in groups:
-            logger = self.log.for_object("RouteGroup", meta.namespace, meta.name)
-            self.redirect.init_current(meta.annotations, self.log, PREDICATE_ANNOTATION, ROUTES_ANNOTATION)
-            assert rg.spec is not None
-            hosts = rg.spec.unique_hosts()
-            internal = [h for h in hosts if is_east_west_host(h, opts.east_west_range_domains)]
-            external = [h for h in hosts if not is_east_west_host(h, opts.east_west_range_domains)]
-            if external or not hosts:
-                red = self.redirect
-                provide = red.enable or (not red.disable and red.default_enabled)
-                group = _Group(self, rg, meta, logger, external, False, provide)
-                try:
-                    got = group.transform()
-                except _RouteError as e:
-                    logger.error(f"Error transforming external hosts: {e}")
-                    continue
-                if not opts.disable_catchall_routes:
-                    got.extend(_catchall_routes(group.host_routes, False))
-                if opts.enable_tls:
-                    for t in rg.spec.tls:
-                        self._tls(group, t)
-                for r in got:
-                    append_annotation_predicates(opts.annotation_predicates, meta.annotations, r)
-                    append_annotation_filters(opts.annotation_filters_append, meta.annotations, r)
-                routes.extend(got)
-            if internal:
-                group = _Group(self, rg, meta, logger, internal, True, False)
-                try:
-                    got = group.transform()
-                except _RouteError as e:
-                    logger.error(f"Error transforming internal hosts: {e}")
-                    continue
-                if not opts.disable_catchall_routes:
-                    got.extend(_catchall_routes(group.host_routes, True))
-                for r in got:
-                    r.predicates.extend(opts.east_west_range_predicates)
-                for r in got:
-                    append_annotation_predicates(opts.east_west_range_annotation_predicates, meta.annotations, r)
-                    append_annotation_filters(opts.east_west_range_annotation_filters_append, meta.annotations, r)
-                if opts.enable_tls:
-                    for t in rg.spec.tls:
-                        self._tls(group, t)
-                routes.extend(got)
+        logger = self.log.for_object("RouteGroup", meta.namespace, meta.name)
+        self.redirect.init_current(meta.annotations, self.log, PREDICATE_ANNOTATION, ROUTES_ANNOTATION)
+        assert rg.spec is not None
+        hosts = rg.spec.unique_hosts()
+        internal = [h for h in hosts if is_east_west_host(h, opts.east_west_range_domains)]
+        external = [h for h in hosts if not is_east_west_host(h, opts.east_west_range_domains)]
+        if external or not hosts:
+            red = self.redirect
+            provide = red.enable or (not red.disable and red.default_enabled)
+            group = _Group(self, rg, meta, logger, external, False, provide)
+            try:
+                got = group.transform()
+            except _RouteError as e:
+                logger.error(f"Error transforming external hosts: {e}")
+                return routes
+            if not opts.disable_catchall_routes:
+                got.extend(_catchall_routes(group.host_routes, False))
+            if opts.enable_tls:
+                for t in rg.spec.tls:
+                    self._tls(group, t)
+            for r in got:
+                append_annotation_predicates(opts.annotation_predicates, meta.annotations, r)
+                append_annotation_filters(opts.annotation_filters_append, meta.annotations, r)
+            routes.extend(got)
+        if internal:
+            group = _Group(self, rg, meta, logger, internal, True, False)
+            try:
+                got = group.transform()
+            except _RouteError as e:
+                logger.error(f"Error transforming internal hosts: {e}")
+                return routes
+            if not opts.disable_catchall_routes:
+                got.extend(_catchall_routes(group.host_routes, True))
+            for r in got:
+                r.predicates.extend(opts.east_west_range_predicates)
+            for r in got:
+                append_annotation_predicates(opts.east_west_range_annotation_predicates, meta.annotations, r)
+                append_annotation_filters(opts.east_west_range_annotation_filters_append, meta.annotations, r)
+            if opts.enable_tls:
+                for t in rg.spec.tls:
+                    self._tls(group, t)
+            routes.extend(got)
         return routes
 
     def _tls(self, group: _Group, t: TLSSpec) -> None:
@@ -371,7 +396,7 @@ class RouteGroupConverter:
                               f"routegroup hosts: {_go_list(hosts)}")
         if not t.secret_name:
             return
-        secret = self.state.secrets.get((o.resource_namespace(group.meta.namespace), t.secret_name))
+        secret = self.state.secret(o.resource_namespace(group.meta.namespace), t.secret_name)
         if secret is None:
             group.logger.error(f"Failed to find secret {t.secret_name} in namespace {group.meta.namespace}")
             return

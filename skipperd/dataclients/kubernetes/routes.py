@@ -149,3 +149,19 @@ def non_word_to_underscore(s: str) -> str:
 
 def lb_endpoints(addresses: list[str]) -> list[tuple[str, str]]:
     return [(a, "") for a in addresses]
+
+
+class Built:
+    """A finished route of one object: the draft the cluster-level steps read, and its definition.
+
+    Neither changes once built, so the ``Route`` can be handed out again, the same object, by
+    every conversion that reuses this object's conversion; ``twins`` keeps the east-west copies
+    made of it by their arguments.
+    """
+
+    __slots__ = ("draft", "route", "twins")
+
+    def __init__(self, draft: Draft) -> None:
+        self.draft = draft
+        self.route = draft.freeze()
+        self.twins: dict[tuple[str, str, str], Built | None] = {}

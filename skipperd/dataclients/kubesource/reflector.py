@@ -163,10 +163,15 @@ class Reflector:
         if not isinstance(body, dict) or not isinstance(body.get("items"), list):
             raise APIError(200, f"GET {self.path}: not a list")
         objects: dict[Key, dict[str, Any]] = {}
+        old = self.objects
         for i, item in enumerate(body["items"]):
             key = self._key(item, f"item {i} of {self.path}")
             if key is not None:
-                objects[key] = item
+                # An object listed again at the same resourceVersion is the one we hold: keeping
+                # that dict lets the converter's cache know it by identity.
+                prev = old.get(key)
+                rv = _rv(item)
+                objects[key] = prev if prev is not None and rv is not None and _rv(prev) == rv else item
         rv = str((body.get("metadata") or {}).get("resourceVersion") or "")
         self.lists += 1
         self._replace(objects, rv)
@@ -266,7 +271,8 @@ class Reflector:
                 elif typ in ("ADDED", "MODIFIED"):
                     old = self.objects.get(key)
                     changed = old is None or _rv(old) != _rv(obj) or old != obj
-                    self.objects[key] = obj
+                    if changed:
+                        self.objects[key] = obj
                 else:
                     changed = False
                 if rv:

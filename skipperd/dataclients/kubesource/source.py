@@ -5,7 +5,10 @@ RouteGroups (when ``zalando.org/v1`` serves them), Services, Endpoints or Endpoi
 Secrets (with ``-kubernetes-enable-tls``) current. ``changed()`` is true when any of them moved
 since the last ``load()``; ``load()`` converts one consistent snapshot with the pure converter
 (``skipperd.dataclients.kubernetes``). A change wakes the supervisor at once (``set_wakeup``), so
-an event reaches the published table without waiting for a tick.
+an event reaches the published table without waiting for a tick. The conversion is incremental
+(a ``ConversionCache`` lives as long as the source): after a watch event only the objects it
+touched, and those that read them, are converted again, and the routes of the others are the
+same ``Route`` objects as in the last ``load()``, which the supervisor's own caches recognise.
 
 Before every resource has been listed once, ``load()`` waits a little and then raises
 ``SourceError``: the supervisor publishes nothing from this source until the first complete
@@ -15,6 +18,7 @@ list, and keeps its last good routes whenever the API fails later (the reflector
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 import time
 from typing import Any, Callable
@@ -23,6 +27,7 @@ from skipperd.config import Settings
 from skipperd.dataclients.base import SourceError
 from skipperd.dataclients.default_filters_dir import DefaultFiltersError, read_default_filters_dir
 from skipperd.dataclients.kubernetes import ClusterState, Conversion, KubeOptions, LogEntry, convert
+from skipperd.dataclients.kubernetes.convert import ConversionCache
 from skipperd.dataclients.kubesource.connection import APIError, Connection, ConnectionSettings
 from skipperd.dataclients.kubesource.reflector import Kind, Reflector
 from skipperd.eskip.route import Route
@@ -83,6 +88,7 @@ class KubernetesSource:
         self._rg_warned = False
         self.conversions = 0
         self.last_conversion_seconds = 0.0
+        self.cache = ConversionCache(options)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KubernetesSource:
@@ -205,9 +211,23 @@ class KubernetesSource:
 
     def _convert(self, state: ClusterState) -> Conversion:
         """The converter skips what it cannot convert; should it fail on an object anyway, that
-        object alone is left out (found by converting each routing object on its own)."""
+        object alone is left out (found by converting each routing object on its own).
+
+        The cyclic garbage collector is paused meanwhile: a conversion allocates tens of
+        thousands of small objects that live on (routes, the cache), and with the cluster's
+        JSON in memory every full collection they trigger walks it all; what the conversion
+        drops is freed by reference counting, and the collector runs again afterwards."""
+        paused = gc.isenabled()
+        gc.disable()
         try:
-            return convert(state, self.options)
+            return self._convert_all(state)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _convert_all(self, state: ClusterState) -> Conversion:
+        try:
+            return convert(state, self.options, self.cache)
         except Exception:
             log.exception("kubernetes: the conversion failed; looking for the object that fails it")
         bad: set[int] = set()
@@ -225,7 +245,7 @@ class KubernetesSource:
         kept = dataclasses.replace(state, ingresses=tuple(o for o in state.ingresses if id(o) not in bad),
                                    routegroups=tuple(o for o in state.routegroups if id(o) not in bad))
         try:
-            return convert(kept, self.options)
+            return convert(kept, self.options, self.cache)
         except Exception as e:
             raise SourceError(self.name, f"the conversion failed: {e}") from None
 
