@@ -8,7 +8,8 @@ source tree by ``scripts/compile`` (run by ``scripts/run``, ``scripts/test`` and
 ``pip install .`` and ``pip wheel .``. Compiled,
 a proxied request costs about a third less CPU (``scripts/bench`` prints which kind it ran).
 
-A build is all or nothing and must match the sources exactly: both builds record a digest of
+A build is all or nothing and must match the sources exactly, and nothing else it once built may
+remain (a module that left ``MODULES`` would still be imported from its old extension): both builds record a digest of
 the sources of ``MODULES`` in ``skipperd/_compiled.stamp`` (an installed wheel carries the
 sources, the extensions and the stamp side by side); ``guard()``, run when the ``skipperd``
 package is imported, compares it with the sources on disk. When they differ (a source edited after the
@@ -57,6 +58,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # holds skip
 ENV_INTERPRETED = "SKIPPERD_INTERPRETED"
 
 _state: dict[str, str] = {}
+_SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 
 
 def source_path(module: str, root: str = ROOT) -> str:
@@ -83,6 +85,34 @@ def extension_path(module: str, root: str = ROOT) -> str | None:
     return None
 
 
+def extension_files(root: str = ROOT) -> list[str]:
+    """Every compiled extension inside the package: the build's products, current or stale (the
+    package ships no extension of its own)."""
+    found = []
+    for d, _, files in os.walk(os.path.join(root, "skipperd")):
+        for f in files:
+            if f.endswith(_SUFFIXES):
+                found.append(os.path.join(d, f))
+    return sorted(found)
+
+
+def stray_modules(root: str = ROOT) -> list[str]:
+    """Modules with an extension beside their source that ``MODULES`` no longer lists: left by an
+    older build, they would shadow their ``.py`` files."""
+    base = os.path.join(root, "")
+    known = {*MODULES, GROUP + "__mypyc"}
+    stray = []
+    for path in extension_files(root):
+        rel = path[len(base):]
+        for suffix in _SUFFIXES:
+            if rel.endswith(suffix):
+                name = rel[:-len(suffix)].replace(os.sep, ".")
+                if name not in known:
+                    stray.append(name)
+                break
+    return stray
+
+
 def stamp_path(root: str = ROOT) -> str:
     """Where the build records the digest of the sources it compiled."""
     return os.path.join(root, "skipperd", "_compiled.stamp")
@@ -97,6 +127,10 @@ def check(root: str = ROOT) -> str:
         return "not compiled (scripts/compile builds it in a source tree; pip builds it when mypy and a C compiler are there)"
     if missing:
         return f"incomplete build: {', '.join(missing)} not compiled"
+    stray = stray_modules(root)
+    if stray:
+        return (f"stale build products of {', '.join(stray)}, no longer compiled "
+                "(scripts/compile removes them)")
     try:
         with open(stamp_path(root), encoding="ascii") as f:
             recorded = f.read().strip()
@@ -114,14 +148,18 @@ def check(root: str = ROOT) -> str:
 class _SourceOnly(importlib.abc.MetaPathFinder):
     """Loads the compiled modules from their ``.py`` files."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, also: Sequence[str] = ()) -> None:
         self.root = root
+        self.names = frozenset((*MODULES, *also))
 
     def find_spec(self, fullname: str, path: Sequence[str] | None,
                   target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in MODULES:
+        if fullname not in self.names:
             return None
-        return importlib.util.spec_from_file_location(fullname, source_path(fullname, self.root))
+        src = source_path(fullname, self.root)
+        if not os.path.exists(src):
+            return None  # a stray extension whose source is gone: nothing to load instead
+        return importlib.util.spec_from_file_location(fullname, src)
 
 
 def guard(root: str = ROOT) -> str:
@@ -133,7 +171,7 @@ def guard(root: str = ROOT) -> str:
         loaded = [m for m in MODULES if m in sys.modules]
         if loaded:  # too late to choose; cannot happen when the package imports this first
             why += f" (but {', '.join(loaded)} already imported)"
-        sys.meta_path.insert(0, _SourceOnly(root))
+        sys.meta_path.insert(0, _SourceOnly(root, stray_modules(root)))
     _state["why"] = why
     return status()
 

@@ -132,3 +132,37 @@ def test_both_kinds_proxy_the_same(kind: str, tmp_path: Path) -> None:
         assert status == 404
         expected = "compiled" if kind == "compiled" else "interpreted: SKIPPERD_INTERPRETED is set"
         assert f"request path: {expected}" in s.log()
+
+
+def _compile_script() -> object:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("compile_script", compiled.ROOT + "/scripts/lib/compile.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_a_module_that_left_the_list_keeps_no_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module dropped from MODULES after a build: its old extension would shadow its source.
+    The guard does not use such a build and loads that module from source; clean removes it."""
+    monkeypatch.delenv(compiled.ENV_INTERPRETED, raising=False)
+    root = str(tmp_path)
+    _tree(tmp_path)
+    old = tmp_path / "skipperd" / "proxy" / "gone.py"
+    old.write_text("WHERE = 'source'\n")
+    old.with_suffix(SUFFIX).write_bytes(b"\x7fELF")
+    (tmp_path / "skipperd" / "orphan").mkdir()
+    orphan = tmp_path / "skipperd" / "orphan" / ("mod" + SUFFIX)  # its source deleted as well
+    orphan.write_bytes(b"\x7fELF")
+    assert compiled.stray_modules(root) == ["skipperd.orphan.mod", "skipperd.proxy.gone"]
+    assert compiled.check(root).startswith("stale build products of skipperd.orphan.mod, skipperd.proxy.gone")
+    finder = compiled._SourceOnly(root, compiled.stray_modules(root))
+    spec = finder.find_spec("skipperd.proxy.gone", None)
+    assert spec is not None and spec.origin == str(old)
+    assert finder.find_spec("skipperd.orphan.mod", None) is None
+    _compile_script().clean(root)  # type: ignore[attr-defined]
+    assert compiled.extension_files(root) == []
+    assert old.exists() and not Path(compiled.stamp_path(root)).exists()
+    assert compiled.check(root).startswith("not compiled")

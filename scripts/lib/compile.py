@@ -1,7 +1,7 @@
 """Build, remove or report the mypyc build of skipperd's request path (``skipperd.compiled``).
 
     python scripts/lib/compile.py build     compile skipperd.compiled.MODULES in place
-    python scripts/lib/compile.py clean     remove the extensions and the stamp
+    python scripts/lib/compile.py clean     remove the extensions (stale ones too) and the stamp
     python scripts/lib/compile.py status    "compiled" or "interpreted: <why>"
 
 The build needs mypy (mypyc) and a C compiler with Python's headers; serving needs neither. A
@@ -19,9 +19,9 @@ from skipperd import compiled
 
 
 def clean(root: str) -> None:
-    for m in (*compiled.MODULES, compiled.GROUP + "__mypyc"):
-        while (ext := compiled.extension_path(m, root)) is not None:
-            os.unlink(ext)
+    """Remove every extension in the package, those of modules that left ``MODULES`` too."""
+    for ext in compiled.extension_files(root):
+        os.unlink(ext)
     if os.path.exists(compiled.stamp_path(root)):
         os.unlink(compiled.stamp_path(root))
 

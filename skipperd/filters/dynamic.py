@@ -12,6 +12,7 @@ use the header forms only behind something that sets those headers.
 
 from __future__ import annotations
 
+from typing import Callable
 from urllib.parse import urlsplit
 
 from skipperd import names
@@ -37,117 +38,111 @@ def url_host(url: str) -> str:
     return u.netloc.rpartition("@")[2] if u.scheme else ""
 
 
-class _Dynamic:
-    __slots__ = ("value",)
+class SetDynamic:
+    """Puts ``value`` under the state-bag ``key``; ``host`` (unless None) becomes the outgoing Host."""
 
-    def __init__(self, value: str) -> None:
+    __slots__ = ("key", "value", "host")
+
+    def __init__(self, key: str, value: str, host: str | None) -> None:
+        self.key = key
         self.value = value
-
-
-class SetHost(_Dynamic):
-    __slots__ = ()
+        self.host = host
 
     def request(self, ctx: FilterContext) -> None:
-        ctx.state_bag[HOST_KEY] = self.value
-        ctx.outgoing_host = self.value
-
-
-class SetScheme(_Dynamic):
-    __slots__ = ()
-
-    def request(self, ctx: FilterContext) -> None:
-        ctx.state_bag[SCHEME_KEY] = self.value
-
-
-class SetUrl(_Dynamic):
-    __slots__ = ("host",)
-
-    def __init__(self, value: str) -> None:
-        super().__init__(value)
-        self.host = url_host(value)
-
-    def request(self, ctx: FilterContext) -> None:
-        ctx.state_bag[URL_KEY] = self.value
-        if self.host:
+        ctx.state_bag[self.key] = self.value
+        if self.host is not None:
             ctx.outgoing_host = self.host
 
 
-class SetHostFromHeader(_Dynamic):
-    __slots__ = ()
+class SetDynamicFromHeader:
+    """The request header ``header``'s value under ``key``, when it has one; ``host_of(value)``,
+    when it gives one, becomes the outgoing Host."""
+
+    __slots__ = ("key", "header", "host_of")
+
+    def __init__(self, key: str, header: str, host_of: Callable[[str], str] | None) -> None:
+        self.key = key
+        self.header = header
+        self.host_of = host_of
 
     def request(self, ctx: FilterContext) -> None:
-        v = ctx.request.headers.get(self.value)
+        v = ctx.request.headers.get(self.header)
         if v:
-            ctx.state_bag[HOST_KEY] = v
-            ctx.outgoing_host = v
+            ctx.state_bag[self.key] = v
+            if self.host_of is not None:
+                host = self.host_of(v)
+                if host:
+                    ctx.outgoing_host = host
 
 
-class SetSchemeFromHeader(_Dynamic):
-    __slots__ = ()
-
-    def request(self, ctx: FilterContext) -> None:
-        v = ctx.request.headers.get(self.value)
-        if v:
-            ctx.state_bag[SCHEME_KEY] = v
+def _same(value: str) -> str:
+    return value
 
 
-class SetUrlFromHeader(_Dynamic):
-    __slots__ = ()
-
-    def request(self, ctx: FilterContext) -> None:
-        v = ctx.request.headers.get(self.value)
-        if v:
-            ctx.state_bag[URL_KEY] = v
-            host = url_host(v)
-            if host:
-                ctx.outgoing_host = host
+#: How the outgoing Host follows from a filter's value: the value itself (host filters), the
+#: value's host (URL filters); scheme filters leave it alone.
+_HOST_OF: dict[str, Callable[[str], str]] = {"value": _same, "url": url_host}
 
 
 class _Spec:
+    """One of the six filters: the state-bag ``key`` it sets, whether its argument names a
+    header to read the value from, and ``host_of``, the key of ``_HOST_OF`` that makes the
+    outgoing Host from the value (``""``: none)."""
+
     name = ""
     what = ""
     summary = ""
     params: tuple[Param, ...] = ()
-    cls: type[_Dynamic] = _Dynamic
+    key = ""
+    from_header = False
+    host_of = ""
 
-    def create(self, args: tuple[Arg, ...]) -> _Dynamic:
+    def create(self, args: tuple[Arg, ...]) -> SetDynamic | SetDynamicFromHeader:
         if len(args) != 1 or not isinstance(args[0], str):
             raise InvalidArguments(self.name, f"expects one {self.what}, as a string")
-        return self.cls(args[0])
+        value = args[0]
+        host_of = _HOST_OF.get(self.host_of)
+        if self.from_header:
+            return SetDynamicFromHeader(self.key, value, host_of)
+        if host_of is None:
+            return SetDynamic(self.key, value, None)
+        if host_of is url_host:
+            return SetDynamic(self.key, value, url_host(value) or None)
+        return SetDynamic(self.key, value, value)
 
 
 class SetDynamicBackendHostSpec(_Spec):
-    name, what, cls = names.SET_DYNAMIC_BACKEND_HOST, "host", SetHost
+    name, what, key, host_of = names.SET_DYNAMIC_BACKEND_HOST, "host", HOST_KEY, "value"
     summary = "the host of a <dynamic> backend"
     params = (Param("host", STRING),)
 
 
 class SetDynamicBackendSchemeSpec(_Spec):
-    name, what, cls = names.SET_DYNAMIC_BACKEND_SCHEME, "scheme", SetScheme
+    name, what, key = names.SET_DYNAMIC_BACKEND_SCHEME, "scheme", SCHEME_KEY
     summary = "the scheme of a <dynamic> backend"
     params = (Param("scheme", STRING, "http or https"),)
 
 
 class SetDynamicBackendUrlSpec(_Spec):
-    name, what, cls = names.SET_DYNAMIC_BACKEND_URL, "URL", SetUrl
+    name, what, key, host_of = names.SET_DYNAMIC_BACKEND_URL, "URL", URL_KEY, "url"
     summary = "the URL of a <dynamic> backend"
     params = (Param("url", STRING),)
 
 
-class SetDynamicBackendHostFromHeaderSpec(_Spec):
-    name, what, cls = names.SET_DYNAMIC_BACKEND_HOST_FROM_HEADER, "header name", SetHostFromHeader
+class SetDynamicBackendHostFromHeaderSpec(SetDynamicBackendHostSpec):
+    name, what, from_header = names.SET_DYNAMIC_BACKEND_HOST_FROM_HEADER, "header name", True
     summary = "the host of a <dynamic> backend, from a request header"
     params = (Param("header", STRING),)
 
 
-class SetDynamicBackendSchemeFromHeaderSpec(_Spec):
-    name, what, cls = names.SET_DYNAMIC_BACKEND_SCHEME_FROM_HEADER, "header name", SetSchemeFromHeader
+class SetDynamicBackendSchemeFromHeaderSpec(SetDynamicBackendSchemeSpec):
+    name, what, from_header = names.SET_DYNAMIC_BACKEND_SCHEME_FROM_HEADER, "header name", True
     summary = "the scheme of a <dynamic> backend, from a request header"
     params = (Param("header", STRING),)
 
 
-class SetDynamicBackendUrlFromHeaderSpec(_Spec):
-    name, what, cls = names.SET_DYNAMIC_BACKEND_URL_FROM_HEADER, "header name", SetUrlFromHeader
+class SetDynamicBackendUrlFromHeaderSpec(SetDynamicBackendUrlSpec):
+    name, what, from_header = names.SET_DYNAMIC_BACKEND_URL_FROM_HEADER, "header name", True
     summary = "the URL of a <dynamic> backend, from a request header"
     params = (Param("header", STRING),)
 

@@ -14,13 +14,12 @@ the path of the location.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 from skipperd import names
-from skipperd.errors import InvalidArguments
 from skipperd.eskip.route import Arg
 from skipperd.filters.query import go_encode
-from skipperd.filters.redirect import location
+from skipperd.filters.redirect import location, redirect_args
 from skipperd.filters.spec import Spec
 from skipperd.filters.template import Template, has_placeholders
 from skipperd.filters.values import header_value_ok
@@ -161,16 +160,7 @@ class RedirectToSpec(Spec):
     lower = False
 
     def make(self, args: tuple[Arg, ...]) -> Any:
-        code = int(args[0])
-        if not 100 <= code <= 999:
-            raise InvalidArguments(self.name, f"invalid status code {args[0]!r}")
-        text = str(args[1]) if len(args) == 2 else ""
-        if not header_value_ok(text):
-            raise InvalidArguments(self.name, "the location cannot contain CR, LF or NUL")
-        try:
-            target = urlsplit(text)
-        except ValueError as e:
-            raise InvalidArguments(self.name, f"invalid location {text!r}: {e}") from None
+        code, target = redirect_args(self.name, args)
         return RedirectTo(code, target, self.lower)
 
 

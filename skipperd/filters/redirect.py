@@ -35,6 +35,21 @@ def location(target: SplitResult, ctx: FilterContext, lower: bool = False) -> st
     return f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
 
 
+def redirect_args(name: str, args: tuple[Arg, ...]) -> tuple[int, SplitResult]:
+    """The status code and the (partial) location of ``redirect``, ``redirectTo`` and
+    ``redirectToLower``, checked."""
+    code = int(args[0])
+    if not 100 <= code <= 999:
+        raise InvalidArguments(name, f"invalid status code {args[0]!r}")
+    text = str(args[1]) if len(args) == 2 else ""
+    if not header_value_ok(text):
+        raise InvalidArguments(name, "the location cannot contain CR, LF or NUL")
+    try:
+        return code, urlsplit(text)
+    except ValueError as e:
+        raise InvalidArguments(name, f"invalid location {text!r}: {e}") from None
+
+
 class Redirect:
     __slots__ = ("code", "target")
 
@@ -56,14 +71,4 @@ class RedirectSpec(Spec):
               Param("location", STRING, "where to; parts left out come from the request", optional=True))
 
     def make(self, args: tuple[Arg, ...]) -> Any:
-        code = int(args[0])
-        if not 100 <= code <= 999:
-            raise InvalidArguments(self.name, f"invalid status code {args[0]!r}")
-        text = str(args[1]) if len(args) == 2 else ""
-        if not header_value_ok(text):
-            raise InvalidArguments(self.name, "the location cannot contain CR, LF or NUL")
-        try:
-            target = urlsplit(text)
-        except ValueError as e:
-            raise InvalidArguments(self.name, f"invalid location {text!r}: {e}") from None
-        return Redirect(code, target)
+        return Redirect(*redirect_args(self.name, args))

@@ -22,6 +22,7 @@ from skipperd.errors import InvalidArguments
 from skipperd.eskip.route import Arg
 from skipperd.filters.options import FilterOptions
 from skipperd.filters.spec import Spec
+from skipperd.filters.values import outbound_url
 from skipperd.http.context import FilterContext
 from skipperd.params import REGEXP, STRING, Param
 from skipperd.regexp import Regexp, compile_re2
@@ -118,12 +119,7 @@ class TeeSpec(Spec):
 
     def make(self, args: tuple[Arg, ...]) -> Any:
         url = str(args[0])
-        try:
-            u = urlsplit(url)
-        except ValueError as e:
-            raise InvalidArguments(self.name, f"invalid URL {url!r}: {e}") from None
-        if u.scheme not in ("http", "https") or not u.hostname:
-            raise InvalidArguments(self.name, f"invalid URL {url!r}: expected http(s)://host[:port]")
+        outbound_url(self.name, url)
         if len(args) == 2:
             raise InvalidArguments(self.name, "a path regexp needs its replacement")
         rx = compile_re2(self.name, str(args[1]), capture=True) if len(args) == 3 else None

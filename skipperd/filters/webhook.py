@@ -18,6 +18,7 @@ from skipperd.errors import InvalidArguments
 from skipperd.eskip.route import Arg
 from skipperd.filters.options import FilterOptions, OutboundClient
 from skipperd.filters.spec import Spec
+from skipperd.filters.values import outbound_url
 from skipperd.http.context import FilterContext
 from skipperd.http.headers import Headers
 from skipperd.http.response import Response
@@ -78,12 +79,7 @@ class WebhookSpec(Spec):
 
     def make(self, args: tuple[Arg, ...]) -> Any:
         url = str(args[0])
-        try:
-            u = urlsplit(url)
-        except ValueError as e:
-            raise InvalidArguments(self.name, f"invalid URL {url!r}: {e}") from None
-        if u.scheme not in ("http", "https") or not u.hostname:
-            raise InvalidArguments(self.name, f"invalid URL {url!r}: expected http(s)://host/...")
+        outbound_url(self.name, url, "http(s)://host/...")
         copy: list[str] = []
         if len(args) == 2:
             for h in str(args[1]).split(","):

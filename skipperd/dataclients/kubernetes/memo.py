@@ -55,6 +55,10 @@ class ObjectMemo(Generic[T]):
         """Remember ``value`` for ``obj`` in the running conversion."""
         self._next[id(obj)] = (obj, value)
 
+    def carry(self) -> None:
+        """Keep everything the last conversion kept (its objects are all in this one)."""
+        self._next.update(self._by_id)
+
     def commit(self) -> None:
         """The running conversion succeeded: what it kept is what the next one finds."""
         self._by_id, self._next = self._next, {}

@@ -14,6 +14,7 @@ so a remembered object conversion is reused only when every answer it read is st
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -83,6 +84,34 @@ def _service(obj: KubeObject) -> Service:
     return Service(meta.namespace, meta.name, o.string(spec, "type"), o.string(spec, "externalName"), ports)
 
 
+def _identical(a: tuple[KubeObject, ...], b: tuple[KubeObject, ...]) -> bool:
+    return len(a) == len(b) and all(map(operator.is_, a, b))
+
+
+def _index_services(services: tuple[KubeObject, ...],
+                    memo: StateMemo | None) -> tuple[dict[ResourceID, Service], bool]:
+    """Services by (namespace, name), and whether one was invalid."""
+    out: dict[ResourceID, Service] = {}
+    invalid = False
+    for s in services:
+        if not isinstance(s, dict) or not isinstance(s.get("metadata"), dict) or not isinstance(s.get("spec"), dict):
+            invalid = True
+            continue
+        svc = memo.services.find(s) if memo is not None else None
+        if svc is None:
+            try:
+                svc = _service(s)
+            except o.Malformed:
+                svc = _INVALID
+        if memo is not None:
+            memo.services.keep(s, svc)
+        if isinstance(svc, str):
+            invalid = True
+            continue
+        out[(o.resource_namespace(svc.namespace), svc.name)] = svc
+    return out, invalid
+
+
 def endpoint_string(ip: str, scheme: str, port: int) -> str:
     host = f"[{ip}]" if ":" in ip else ip
     return f"{scheme}://{host}:{port}"
@@ -96,14 +125,19 @@ class StateMemo:
         self.slice_ids: ObjectMemo[ResourceID | str] = ObjectMemo()
         self.merged: Generations[tuple[tuple[KubeObject, ...], MergedSlice]] = Generations()
         self.endpoint_targets: ObjectMemo[dict[tuple[Any, ...], list[str]]] = ObjectMemo()
+        # the services of the last conversion, their index (never changed once built) and validity
+        self.last_services: tuple[tuple[KubeObject, ...], dict[ResourceID, Service], bool] | None = None
+        self._last_services_kept: tuple[tuple[KubeObject, ...], dict[ResourceID, Service], bool] | None = None
 
     def commit(self) -> None:
+        self._last_services_kept = self.last_services
         self.endpoint_targets.commit()
         self.services.commit()
         self.slice_ids.commit()
         self.merged.commit()
 
     def abandon(self) -> None:
+        self.last_services = self._last_services_kept
         self.endpoint_targets.abandon()
         self.services.abandon()
         self.slice_ids.abandon()
@@ -124,24 +158,14 @@ class State:
         self.enable_endpointslices = enable_endpointslices
         self.trace: list[Lookup] | None = None
         self._memo = memo
-        self.services: dict[ResourceID, Service] = {}
-        invalid = False
-        for s in services:
-            if not isinstance(s, dict) or not isinstance(s.get("metadata"), dict) or not isinstance(s.get("spec"), dict):
-                invalid = True
-                continue
-            svc = memo.services.find(s) if memo is not None else None
-            if svc is None:
-                try:
-                    svc = _service(s)
-                except o.Malformed:
-                    svc = _INVALID
+        last = memo.last_services if memo is not None else None
+        if memo is not None and last is not None and _identical(last[0], services):
+            memo.services.carry()  # the same objects as last time: the same index
+            self.services, invalid = last[1], last[2]
+        else:
+            self.services, invalid = _index_services(services, memo)
             if memo is not None:
-                memo.services.keep(s, svc)
-            if isinstance(svc, str):
-                invalid = True
-                continue
-            self.services[(o.resource_namespace(svc.namespace), svc.name)] = svc
+                memo.last_services = (services, self.services, invalid)
         if invalid:
             log.error("Invalid service resource detected.")
         self.endpoints: dict[ResourceID, KubeObject] = {}

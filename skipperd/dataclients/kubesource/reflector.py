@@ -232,7 +232,9 @@ class Reflector:
             # watched again from the last version; one that fails at once is an error.
             if e.status != 0 or time.monotonic() - started < 1.0:
                 raise
-            log.info("kubernetes: %s; watching again from version %s", e, self.resource_version)
+            # str(e): a record that kept the exception would keep its traceback, and the failed
+            # request's connection with it, for as long as a handler keeps the record
+            log.info("kubernetes: %s; watching again from version %s", str(e), self.resource_version)
             return True
         finally:
             with self._lock:
