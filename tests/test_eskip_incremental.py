@@ -83,6 +83,7 @@ TRICKY = [
     'a: * -> <shunt>; "b: * -> <shunt>;',                              # garbage before a good piece
     'a: * -> <shunt>; /b: * -> <shunt>;',
     'a: * -> <shunt>; `b: * -> <shunt>;',
+    'a: * -> <shunt>;"b: * -> <shunt>;',                               # one byte skipped
 ]
 
 

@@ -316,3 +316,50 @@ def test_the_worker_keeps_serving_its_table_after_a_malformed_publication() -> N
         pub.close()
         for p in Path("/dev/shm").glob(f"skipperd-{instance}-*"):
             p.unlink()
+
+
+def test_a_background_build_lets_the_event_loop_poll_between_slices() -> None:
+    """The worker pauses between slices with a timer: ``gevent.sleep(0)`` would only queue a
+    callback, and the hub runs up to 50 of them in a row before it polls a socket, so the
+    slices would follow one another with no connection served in between."""
+    import gevent
+    from gevent import socket as gsocket
+    from gevent.socket import wait_read
+
+    instance = "t" + uuid.uuid4().hex[:10]
+    pub = Publisher(instance)
+    reader = TableReader(instance)
+    a, b = gsocket.socketpair()
+    try:
+        holder = TableHolder(reader)
+        pub.publish(encode_table([kube_route(i) for i in range(3000)], {}))
+        holder.current()
+        holder._builder.slice = 0.0  # a slice every 64 rows: many pauses
+        polled = 0
+        done = False
+
+        def ping() -> None:  # every round waits for the socket: one poll of the event loop
+            nonlocal polled
+            while not done:
+                b.sendall(b"x")
+                wait_read(a.fileno(), timeout=5)  # through the hub, even when data is there
+                a.recv(1)
+                polled += 1
+
+        pinger = gevent.spawn(ping)
+        gevent.sleep(0.01)
+        gen = pub.publish(encode_table([kube_route(i, variant=1) for i in range(3000)], {}))
+        polled = 0
+        holder.current()  # starts the background build
+        while holder.generation != gen:
+            gevent.sleep(0.001)
+        done = True
+        pinger.join(timeout=5)
+        assert polled >= 40, f"the event loop polled {polled} times during a build of 3000 routes"
+    finally:
+        a.close()
+        b.close()
+        reader.close()
+        pub.close()
+        for p in Path("/dev/shm").glob(f"skipperd-{instance}-*"):
+            p.unlink()

@@ -13,7 +13,7 @@ How it works
 The text is cut at every ``;`` that is a token of its own: one regular expression steps over
 strings, regexp literals and comments, whose ``;`` do not count, exactly as the lexer tokenizes
 them. Each piece (a definition and its ``;``, without the whitespace before it) is looked up by its
-bytes; a piece not seen last time is parsed alone, as a document of its own.
+bytes, in passes that run in C (``findall``, ``map``); a piece not seen last time is parsed alone, as a document of its own.
 
 A piece parses alone to the routes it contributes to the whole document when it holds one
 ``id: route`` definition (or nothing but a ``;``): tokens never span a top-level ``;``, and the
@@ -26,6 +26,8 @@ parsing the whole document, so their positions and wording are Skipper's.
 from __future__ import annotations
 
 import re
+from itertools import chain
+from typing import cast
 
 from skipperd.eskip.lexer import _SKIP
 from skipperd.eskip.parser import parse
@@ -64,43 +66,37 @@ class DocumentParser:
     def parse(self, text: str | bytes) -> list[Route]:
         """The routes of ``text`` (``str``, or UTF-8 ``bytes``); raises ``ParseError`` as ``parse``."""
         data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-        old = self._pieces
-        new: dict[bytes, _Piece] = {}
-        routes: list[Route] = []
-        parsed = reused = 0
-        pos = 0
-        for m in _PIECE.finditer(data):
-            # From the end of the previous piece: bytes the cutter could not step over (an
-            # unclosed string) stay in this one, which then does not parse alone.
-            piece = data[pos:m.end()].lstrip()
-            pos = m.end()
-            got = old.get(piece)
-            if got is None:
-                got = new.get(piece)
-            if got is None:
-                got = _alone(piece)
-                if got is None:
-                    return self._whole(data)
-                parsed += 1
-            else:
-                reused += 1
-            new[piece] = got
-            routes += got
-        rest = data[pos:].lstrip()
+        found: list[bytes] = _PIECE.findall(data)
+        end = sum(map(len, found))
+        if end != len(data) and data.find(b";", end) >= 0:
+            # The cutter skipped bytes it could not step over (an unclosed string or regexp):
+            # the document does not parse, and the full parser says why.
+            return self._whole(data)
+        pieces = list(map(bytes.lstrip, found))
+        rest = data[end:].lstrip()
         if rest and not _EMPTY.fullmatch(rest + b"\n;"):  # a last definition without its ";"
-            got = old.get(rest)
-            if got is None:
-                got = _alone(rest)
-                if got is None:
-                    return self._whole(data)
-                parsed += 1
-            else:
-                reused += 1
-            new[rest] = got
-            routes += got
-        self._pieces = new
-        self.parsed, self.reused = parsed, reused
-        return routes
+            pieces.append(rest)
+        # Passes in C over all pieces; Python code only for the pieces not seen last time.
+        got: list[_Piece | None] = list(map(self._pieces.get, pieces))
+        parsed = got.count(None)
+        if parsed:
+            fresh: dict[bytes, _Piece] = {}
+            i = -1
+            for _ in range(parsed):
+                i = got.index(None, i + 1)
+                piece = pieces[i]
+                routes = fresh.get(piece)
+                if routes is None:
+                    alone = _alone(piece)
+                    if alone is None:
+                        return self._whole(data)
+                    routes = fresh[piece] = alone
+                got[i] = routes
+            parsed = len(fresh)
+        done = cast("list[_Piece]", got)  # no None left
+        self._pieces = dict(zip(pieces, done))
+        self.parsed, self.reused = parsed, len(pieces) - parsed
+        return list(chain.from_iterable(done))
 
     def _whole(self, data: bytes) -> list[Route]:
         """The full parser's answer (and its error); the memory is kept for the next call."""

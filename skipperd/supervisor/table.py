@@ -15,7 +15,9 @@ route's validation instead of 10,000.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from itertools import chain, compress
+from operator import attrgetter, not_
+from typing import NamedTuple, Sequence, cast
 
 from skipperd.eskip.route import Route
 from skipperd.filters.base import FilterSpec
@@ -50,47 +52,60 @@ def merge(loaded: Sequence[tuple[str, Sequence[Route]]]) -> tuple[list[tuple[Rou
     return list(by_id.values()), lost
 
 
+_ID = attrgetter("id")
+
+
 class TableBuilder:
     """``build`` with a memory of the verdicts of the previous build, by ``Route`` object.
 
-    ``forget()`` drops it (SIGHUP: everything is validated again, should a spec's verdict
-    depend on something outside the definition)."""
+    After a change most routes are the objects of the previous build, so a build is a few passes
+    that run in C (``map`` over the routes: their ids, their remembered verdicts) and Python code
+    only for the routes not seen before: 10,000 routes with one changed cost about a millisecond
+    besides that route's validation. ``forget()`` drops the memory (SIGHUP: everything is
+    validated again, should a spec's verdict depend on something outside the definition)."""
 
-    __slots__ = ("predicates", "filters", "_verdicts", "validated")
+    __slots__ = ("predicates", "filters", "_verdicts", "_held", "validated")
 
     def __init__(self, predicates: Registry[PredicateSpec], filters: Registry[FilterSpec]) -> None:
         self.predicates = predicates
         self.filters = filters
-        self._verdicts: dict[int, tuple[Route, str]] = {}  # id(route) -> (route, "" or the reason)
+        self._verdicts: dict[int, str] = {}  # id(route) -> "" or the reason it is invalid
+        self._held: list[Route] = []  # the routes _verdicts describes: alive, so their ids are theirs
         self.validated = 0  # routes validated by the last build
 
     def forget(self) -> None:
         self._verdicts = {}
+        self._held = []
 
     def build(self, loaded: Sequence[tuple[str, Sequence[Route]]]) -> Table:
-        merged, invalid = merge(loaded)
-        old = self._verdicts
-        new: dict[int, tuple[Route, str]] = {}
-        cache: SpecCache | None = None
-        valid: list[Route] = []
-        validated = 0
-        for r, source in merged:
-            k = id(r)
-            got = old.get(k)
-            if got is None:  # (the route is held here, so no other object has its id)
-                if cache is None:
-                    cache = SpecCache(validate_only=True)
-                    cache.use(self.predicates, self.filters)
-                got = (r, _verdict(r, self.predicates, self.filters, cache))
-                validated += 1
-            new[k] = got
-            if got[1]:
-                invalid.append(Invalid(r.id, got[1], source))
-            else:
-                valid.append(r)
-        self._verdicts = new
+        routes: list[Route] = list(chain.from_iterable(rs for _, rs in loaded))
+        ids = list(map(_ID, routes))
+        invalid: list[Invalid] = []
+        sources: list[str] | None = None
+        if len(set(ids)) != len(ids):  # ids defined twice: merge them (the later one wins)
+            merged, invalid = merge(loaded)
+            routes = [r for r, _ in merged]
+            sources = [s for _, s in merged]
+        keys = list(map(id, routes))
+        verdicts: list[str | None] = list(map(self._verdicts.get, keys))
+        validated = verdicts.count(None)
+        if validated:
+            cache = SpecCache(validate_only=True)
+            cache.use(self.predicates, self.filters)
+            i = -1
+            for _ in range(validated):
+                i = verdicts.index(None, i + 1)
+                verdicts[i] = _verdict(routes[i], self.predicates, self.filters, cache)
+        self._verdicts = dict(zip(keys, cast("list[str]", verdicts)))  # no None left
+        self._held = routes
         self.validated = validated
-        return Table(valid, invalid)
+        if not any(verdicts):
+            return Table(routes, invalid)
+        if sources is None:
+            sources = [name for name, rs in loaded for _ in rs]
+        for i in compress(range(len(routes)), verdicts):
+            invalid.append(Invalid(routes[i].id, verdicts[i] or "", sources[i]))
+        return Table(list(compress(routes, map(not_, verdicts))), invalid)
 
 
 def _verdict(r: Route, predicates: Registry[PredicateSpec], filters: Registry[FilterSpec], cache: SpecCache) -> str:
