@@ -149,7 +149,9 @@ def test_daemonset_flags_start_in_cluster(tmp_path: Path) -> None:
 
 
 def test_bare_metal_config_with_a_kubeconfig(tmp_path: Path) -> None:
-    """conf/skipperd-kubernetes.conf, as the systemd unit runs it, with the kubeconfig beside it."""
+    """conf/skipperd-kubernetes.conf run by hand, as README says, with -kubernetes-kubeconfig
+    naming the kubeconfig (under systemd it comes from the credentials directory:
+    tests/test_deploy_baremetal.py)."""
     with FakeAPI(tmp_path, demo(9090), tls=True, token=TOKEN) as api:
         etc = tmp_path / "etc"
         etc.mkdir()
@@ -157,7 +159,8 @@ def test_bare_metal_config_with_a_kubeconfig(tmp_path: Path) -> None:
         (etc / "kubeconfig").write_text(api.kubeconfig.read_text())
         d = tmp_path / "baremetal"
         d.mkdir()
-        s = Skipperd(Options(routes=None, ready_path="/", args=[f"-config={etc / 'skipperd.conf'}"]), d)
+        s = Skipperd(Options(routes=None, ready_path="/", args=[f"-config={etc / 'skipperd.conf'}",
+                                                                 f"-kubernetes-kubeconfig={etc / 'kubeconfig'}"]), d)
         with s.start(timeout=60):
             assert "kubernetes: API server https://127.0.0.1:%d (kubeconfig %s" % (api.port, etc / "kubeconfig") in s.log()
             assert {r["resource"] for r in api.requests() if r["verb"] == "watch"} >= {"ingresses", "services"}

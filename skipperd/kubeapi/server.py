@@ -4,15 +4,21 @@ What a client sees is what a real API server sends for the same requests:
 
 * lists (``GET /api/v1/services``, ``/apis/networking.k8s.io/v1/namespaces/NS/ingresses``)
   as ``<Kind>List`` objects with ``metadata.resourceVersion``, items without kind/apiVersion,
-  ``labelSelector``/``fieldSelector`` and ``limit``/``continue`` paging;
-* objects (``GET .../namespaces/NS/services/NAME``), and create (POST), replace (PUT) and delete;
+  ``labelSelector``/``fieldSelector`` (the fields the API supports), ``limit``/``continue``
+  paging over one snapshot, and the resourceVersion rules (``0``, ``resourceVersionMatch``
+  ``NotOlderThan``/``Exact``; see ``_list``);
+* objects (``GET .../namespaces/NS/services/NAME``), create (POST), replace (PUT, with the
+  resourceVersion as a precondition), PATCH (``patch``: merge and JSON patch, strategic merge
+  as merge) and delete (preconditions; a ``Status`` of Success);
 * watches (``?watch=1``): a chunked stream of ``{"type": ..., "object": ...}`` lines from
-  ``resourceVersion`` on (or synthetic ADDED events for the current state without one), BOOKMARK
-  events with ``allowWatchBookmarks``, ``timeoutSeconds``, and for a version the history no
-  longer holds an ``ERROR`` event with a 410 ``Expired`` Status, as a real server after etcd
-  compaction;
+  ``resourceVersion`` on (or synthetic ADDED events for the current state without one, or with
+  ``sendInitialEvents``), ADDED/DELETED when an object starts/stops matching the selectors,
+  BOOKMARK events with ``allowWatchBookmarks``, ``timeoutSeconds``, and for a version the
+  history no longer holds an ``ERROR`` event with a 410 ``Expired`` Status, as a real server
+  after etcd compaction;
 * discovery (``/api``, ``/apis``, ``/api/v1``, ``/apis/zalando.org/v1``, ``/version``);
-* errors as ``Status`` objects; 401 without a known bearer token (when tokens are configured);
+* errors as ``Status`` objects with a real server's reasons, messages and ``details``; 401
+  without a known bearer token (when tokens are configured);
   403 for what an optional ClusterRole does not grant.
 
 The control API under ``/_fake/`` (no auth) changes the objects and injects failures:
@@ -36,6 +42,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
+import select
 import socket
 import ssl
 import threading
@@ -45,12 +53,13 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
-from skipperd.kubeapi import fixtures
+from skipperd.kubeapi import fixtures, patch
+from skipperd.kubeapi.patch import PatchError
 from skipperd.kubeapi.rbac import Rbac
-from skipperd.kubeapi.resources import RESOURCES, Resource, group_versions
+from skipperd.kubeapi.resources import RESOURCES, Resource, field_labels, group_versions
 from skipperd.kubeapi.selectors import SelectorError
 from skipperd.kubeapi.selectors import parse as parse_selector
-from skipperd.kubeapi.store import Gone, Obj, Store, StoreError, selected
+from skipperd.kubeapi.store import Event, Gone, Obj, Store, StoreError, invalid, not_found, selected
 from skipperd.kubeapi.tlscert import CertFiles
 
 log = logging.getLogger("skipperd.kubeapi")
@@ -62,9 +71,13 @@ def _dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
-def status(code: int, reason: str, message: str) -> dict[str, Any]:
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": message, "reason": reason, "code": code}
+def status(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    st: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                          "message": message, "reason": reason}
+    if details:
+        st["details"] = details
+    st["code"] = code
+    return st
 
 
 class Failures:
@@ -258,6 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "skipperd-fake-apiserver"
     api: FakeAPIServer
+    _request_body: bytes | None = None
 
     def __init__(self, sock: socket.socket, addr: Any, api: FakeAPIServer) -> None:
         self.api = api
@@ -277,12 +291,30 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _send_status(self, code: int, reason: str, message: str) -> None:
-        self._send_json(code, status(code, reason, message))
+    def _send_status(self, code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> None:
+        self._send_json(code, status(code, reason, message, details))
 
     def _body(self) -> bytes:
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n > 0 else b""
+        """The request body, read once (by ``_dispatch``, before any answer: a body left unread
+        would be parsed as the next request on a kept-alive connection)."""
+        if self._request_body is not None:
+            return self._request_body
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            parts = []
+            while True:
+                size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                parts.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+            body = b"".join(parts)
+        else:
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n) if n > 0 else b""
+        self._request_body = body
+        return body
 
     def _record(self, verb: str, req: _Request | None, code: int) -> None:
         u = urlsplit(self.path)
@@ -307,7 +339,17 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch()
 
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
     def _dispatch(self) -> None:
+        self._request_body = None
+        try:
+            self._body()
+        except ValueError:
+            self.close_connection = True
+            self._send_status(400, "BadRequest", "malformed request body framing")
+            return
         u = urlsplit(self.path)
         path = u.path.rstrip("/") or "/"
         query = {k: v[-1] for k, v in parse_qs(u.query, keep_blank_values=True).items()}
@@ -396,6 +438,8 @@ class _Handler(BaseHTTPRequestHandler):
             verb = "create"
         elif method == "PUT" and req.name:
             verb = "update"
+        elif method == "PATCH" and req.name:
+            verb = "patch"
         elif method == "DELETE" and req.name:
             verb = "delete"
         else:
@@ -409,11 +453,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_status(403, "Forbidden",
                               f'{req.resource.plural}{"." + group if group else ""} is forbidden: User '
                               f'"{rbac.user}" cannot {verb} resource "{req.resource.plural}" in API group '
-                              f'"{group}" {scope}')
+                              f'"{group}" {scope}',
+                              {"group": group, "kind": req.resource.plural} if group else {"kind": req.resource.plural})
             return
         try:
             labels = parse_selector(query["labelSelector"]) if query.get("labelSelector") else None
             fields = parse_selector(query["fieldSelector"], set_based=False) if query.get("fieldSelector") else None
+            for r in fields.requirements if fields else ():
+                if r.key not in field_labels(req.resource):
+                    raise SelectorError(f'"{r.key}" is not a known field selector: only '
+                                        f'{", ".join(repr(f) for f in field_labels(req.resource))}')
         except SelectorError as e:
             self._record(verb, req, 400)
             self._send_status(400, "BadRequest", str(e))
@@ -425,58 +474,194 @@ class _Handler(BaseHTTPRequestHandler):
                 assert req.namespace is not None and req.name is not None
                 obj = store.get(req.resource, req.namespace, req.name)
                 if obj is None:
-                    raise StoreError(404, "NotFound", f'{req.resource.plural} "{req.name}" not found')
+                    raise not_found(req.resource, req.name)
                 self._send_json(200, obj)
             elif verb == "list":
                 self._list(req, query, labels, fields)
             elif verb == "watch":
                 self._watch(req, query, labels, fields)
             elif verb in ("create", "update"):
-                obj = json.loads(self._body() or b"{}")
-                if not isinstance(obj, dict):
-                    raise StoreError(400, "BadRequest", "the body must be an object")
-                obj.setdefault("kind", req.resource.kind)
-                meta = obj.setdefault("metadata", {})
-                if req.namespace:
-                    meta.setdefault("namespace", req.namespace)
-                if verb == "update" and meta.get("name") != req.name:
-                    raise StoreError(400, "BadRequest", "the name of the object does not match the URL")
-                what, stored = store.apply(obj, create_only=verb == "create", update_only=verb == "update")
-                self._send_json(201 if what == "created" else 200, stored)
+                self._write(req, verb, self._json_body())
+            elif verb == "patch":
+                self._patch(req)
             else:
-                assert req.namespace is not None and req.name is not None
-                self._send_json(200, store.delete(req.resource, req.namespace, req.name))
+                self._delete(req)
         except StoreError as e:
-            self._send_status(e.code, e.reason, str(e))
+            self._send_status(e.code, e.reason, str(e), e.details)
+        except PatchError as e:
+            reasons = {400: "BadRequest", 413: "RequestEntityTooLarge", 415: "UnsupportedMediaType", 422: "Invalid"}
+            self._send_status(e.code, reasons.get(e.code, "BadRequest"), str(e))
+
+    def _json_body(self) -> Any:
+        try:
+            return json.loads(self._body() or b"null")
         except ValueError as e:
-            self._send_status(400, "BadRequest", f"invalid JSON: {e}")
+            raise StoreError(400, "BadRequest", f"the body of the request is not JSON: {e}") from None
+
+    def _write(self, req: _Request, verb: str, obj: Any, precondition: str = "") -> None:
+        """Create (POST), replace (PUT) or store a patched object, checked as a real server checks."""
+        r = req.resource
+        if not isinstance(obj, dict):
+            raise StoreError(400, "BadRequest", f"the body of the request must be a {r.kind} object")
+        if obj.get("kind", r.kind) != r.kind or obj.get("apiVersion", r.api_version) != r.api_version:
+            raise StoreError(400, "BadRequest", f"the API version in the data ({obj.get('apiVersion')}) and kind "
+                             f"({obj.get('kind')}) do not match the expected {r.api_version} {r.kind}")
+        obj = dict(obj, kind=r.kind, apiVersion=r.api_version)
+        meta = obj.get("metadata")
+        if meta is None:
+            meta = {}
+        if not isinstance(meta, dict):
+            raise StoreError(400, "BadRequest", "metadata must be an object")
+        meta = obj["metadata"] = dict(meta)
+        ns = meta.get("namespace")
+        if ns and ns != req.namespace:
+            raise StoreError(400, "BadRequest", "the namespace of the provided object does not match the "
+                             "namespace sent on the request")
+        meta["namespace"] = req.namespace
+        name = meta.get("name")
+        if verb != "create" and name != req.name:
+            raise StoreError(400, "BadRequest", f"the name of the object ({name}) does not match the name on "
+                             f"the URL ({req.name})")
+        if verb == "create" and isinstance(name, str) and name and not _DNS_SUBDOMAIN.fullmatch(name):
+            raise invalid(r, name, "metadata.name", "FieldValueInvalid",
+                          f'Invalid value: "{name}": a lowercase RFC 1123 subdomain must consist of lower case '
+                          "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character")
+        rv = str(meta.get("resourceVersion") or "")
+        if verb == "update" and not rv and r.group == "zalando.org":
+            # custom resources allow no unconditional update
+            raise invalid(r, str(name), "metadata.resourceVersion", "FieldValueInvalid",
+                          "Invalid value: 0x0: must be specified for an update")
+        if verb == "create":
+            meta.pop("resourceVersion", None)
+        what, stored = self.api.store.apply(obj, create_only=verb == "create", update_only=verb != "create",
+                                            precondition=precondition or rv)
+        self._send_json(201 if what == "created" else 200, stored)
+
+    def _patch(self, req: _Request) -> None:
+        assert req.namespace is not None and req.name is not None
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        types = [patch.JSON_PATCH, patch.MERGE] + ([] if req.resource.group == "zalando.org" else [patch.STRATEGIC])
+        if ctype not in types:
+            # no server-side apply (application/apply-patch+yaml) in the fake
+            raise PatchError(415, f"the body of the request was in an unknown format - accepted media types "
+                             f"include: {', '.join(types)}")
+        body = self._json_body()
+        if ctype == patch.MERGE or ctype == patch.STRATEGIC:
+            if not isinstance(body, dict):
+                raise PatchError(400, "invalid JSON document: a merge patch must be an object")
+        current = self.api.store.get(req.resource, req.namespace, req.name)
+        if current is None:
+            raise not_found(req.resource, req.name)
+        new = patch.json_patch(current, body) if ctype == patch.JSON_PATCH else patch.merge_patch(current, body)
+        if not isinstance(new, dict):
+            raise invalid(req.resource, req.name, "patch", "FieldValueInvalid", "the patched object is not an object")
+        m = new.get("metadata")
+        meta: dict[str, Any] = dict(m) if isinstance(m, dict) else {}
+        # A resourceVersion in the patch is a precondition; none (or the current one kept by the
+        # patch) is an unconditional patch.
+        rv = str(meta.get("resourceVersion") or "")
+        if rv == current["metadata"].get("resourceVersion"):
+            rv = ""
+        for k in ("uid", "creationTimestamp", "generation"):
+            if k in current["metadata"]:
+                meta[k] = current["metadata"][k]
+        self._write(req, "patch", dict(new, metadata=dict(meta, resourceVersion=rv)), precondition=rv)
+
+    def _delete(self, req: _Request) -> None:
+        assert req.namespace is not None and req.name is not None
+        opts = self._json_body() if int(self.headers.get("Content-Length") or 0) else None
+        pre = opts.get("preconditions") if isinstance(opts, dict) else None
+        rv = str(pre.get("resourceVersion") or "") if isinstance(pre, dict) else ""
+        uid = str(pre.get("uid") or "") if isinstance(pre, dict) else ""
+        store = self.api.store
+        if uid:
+            cur = store.get(req.resource, req.namespace, req.name)
+            if cur is not None and cur["metadata"].get("uid") != uid:
+                raise StoreError(409, "Conflict", f'Operation cannot be fulfilled on {req.resource.qualified} '
+                                 f'"{req.name}": Precondition failed: UID in precondition: {uid}, UID in object '
+                                 f'meta: {cur["metadata"].get("uid")}')
+        gone = store.delete(req.resource, req.namespace, req.name, precondition=rv)
+        if req.resource.kind == "Service":
+            self._send_json(200, gone)  # services answer with the deleted object
+            return
+        details: dict[str, Any] = {"name": req.name}
+        if req.resource.group:
+            details["group"] = req.resource.group
+        details.update(kind=req.resource.plural, uid=gone["metadata"].get("uid"))
+        self._send_json(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                              "details": details})
 
     def _list(self, req: _Request, query: dict[str, str], labels: Any, fields: Any) -> None:
+        """A list with the API's resourceVersion semantics:
+
+        * none: the current state; ``0``: any state (the current one; ``limit`` is ignored, as a
+          real server serving from its watch cache does);
+        * ``N`` with ``resourceVersionMatch=NotOlderThan``: the current state, after waiting up to
+          3 s for the store to reach N (504 Timeout "Too large resource version" otherwise);
+        * ``N`` with ``resourceVersionMatch=Exact``, or with ``limit`` and no match (the legacy
+          rule): the state at N exactly, 410 Expired once the history no longer holds it;
+        * ``continue``: the next page of the state the first page was taken at (410 once
+          compacted), as a real server's consistent paging.
+        """
         store = self.api.store
-        start = 0
+        rv_param, match = query.get("resourceVersion", ""), query.get("resourceVersionMatch", "")
+        limit = int(query.get("limit") or 0) if (query.get("limit") or "0").isdigit() else -1
+        if limit < 0:
+            raise StoreError(400, "BadRequest", f'invalid limit {query.get("limit")!r}')
+        errs = []
+        if match and match not in ("Exact", "NotOlderThan"):
+            errs.append(f'resourceVersionMatch: Unsupported value: "{match}": supported values: "Exact", "NotOlderThan"')
+        elif match and not rv_param:
+            errs.append("resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided")
+        elif match and query.get("continue"):
+            errs.append("resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided")
+        elif match == "Exact" and rv_param == "0":
+            errs.append('resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"')
+        if errs:
+            raise StoreError(422, "Invalid", f'ListOptions.meta.k8s.io "" is invalid: {errs[0]}',
+                             {"group": "meta.k8s.io", "kind": "ListOptions",
+                              "causes": [{"reason": "FieldValueInvalid", "message": errs[0].split(": ", 1)[1],
+                                          "field": errs[0].split(":", 1)[0]}]})
+        after: tuple[str, str] | None = None
         if query.get("continue"):
+            if rv_param not in ("", "0"):
+                raise StoreError(400, "BadRequest", "specifying resource version is not allowed when using continue")
             try:
                 token = json.loads(base64.urlsafe_b64decode(query["continue"].encode()))
-                start, token_rv = int(token["start"]), int(token["rv"])
-            except (ValueError, KeyError, TypeError):
-                raise StoreError(400, "BadRequest", "invalid continue token") from None
+                rv, after = int(token["rv"]), (str(token["start"][0]), str(token["start"][1]))
+            except (ValueError, KeyError, TypeError, IndexError):
+                raise StoreError(400, "BadRequest", "continue key is not valid: invalid continue token") from None
             try:
-                store.check_version(token_rv)
+                items = store.items_at(rv, req.resource, req.namespace, labels, fields)
             except Gone:
                 raise StoreError(410, "Expired", "The provided continue parameter is too old to display a "
                                  "consistent list result. You can start a new list without the continue "
                                  "parameter.") from None
-        rv, items = store.items(req.resource, req.namespace, labels, fields)
+        elif rv_param not in ("", "0"):
+            try:
+                wanted = int(rv_param)
+            except ValueError:
+                raise StoreError(400, "BadRequest", f'resourceVersion: Invalid value: "{rv_param}": '
+                                 "must be an integer") from None
+            if match == "Exact" or (not match and limit > 0):
+                if wanted > store.rv:
+                    store.wait_for(wanted, 3.0)
+                rv, items = wanted, store.items_at(wanted, req.resource, req.namespace, labels, fields)
+            else:
+                store.wait_for(wanted, 3.0)
+                rv, items = store.items(req.resource, req.namespace, labels, fields)
+        else:
+            rv, items = store.items(req.resource, req.namespace, labels, fields)
+            if rv_param == "0":
+                limit = 0
         meta: dict[str, Any] = {"resourceVersion": str(rv)}
-        limit = int(query.get("limit") or 0)
-        if limit > 0:
-            end = start + limit
-            if end < len(items):
-                meta["continue"] = base64.urlsafe_b64encode(_dumps({"rv": rv, "start": end})).decode()
-                meta["remainingItemCount"] = len(items) - end
-            items = items[start:end]
-        elif start:
-            items = items[start:]
+        if after is not None:
+            items = [o for o in items if _key(o) > after]
+        if limit > 0 and len(items) > limit:
+            last = _key(items[limit - 1])
+            meta["continue"] = base64.urlsafe_b64encode(_dumps({"rv": rv, "start": list(last)})).decode()
+            meta["remainingItemCount"] = len(items) - limit
+            items = items[:limit]
         body = {"kind": req.resource.kind + "List", "apiVersion": req.resource.api_version, "metadata": meta,
                 "items": [{k: v for k, v in o.items() if k not in ("kind", "apiVersion")} for o in items]}
         self._send_json(200, body)
@@ -488,14 +673,52 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
-    def _bookmark(self, req: _Request, rv: int) -> None:
+    def _bookmark(self, req: _Request, rv: int, initial_end: bool = False) -> None:
+        meta: dict[str, Any] = {"resourceVersion": str(rv), "creationTimestamp": None}
+        if initial_end:
+            meta["annotations"] = {"k8s.io/initial-events-end": "true"}
         self._chunk({"type": "BOOKMARK", "object": {"kind": req.resource.kind, "apiVersion": req.resource.api_version,
-                                                      "metadata": {"resourceVersion": str(rv)}}})
+                                                      "metadata": meta}})
+
+    def _client_gone(self) -> bool:
+        """The client closed the connection (or sent something, which a watch client never does
+        until it is done)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
 
     def _watch(self, req: _Request, query: dict[str, str], labels: Any, fields: Any) -> None:
+        """A watch stream. With a selector, an object that stops matching is DELETED (its last
+        matching state with the new version) and one that starts matching is ADDED, as a real
+        server's watch cache sends them. ``sendInitialEvents=true`` (client-go's streaming list)
+        sends the current state as ADDED, then a BOOKMARK annotated
+        ``k8s.io/initial-events-end``."""
         api, store = self.api, self.api.store
         bookmarks = query.get("allowWatchBookmarks") in ("1", "true")
-        timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else api.watch_timeout
+        initial = query.get("sendInitialEvents") in ("1", "true")
+        match = query.get("resourceVersionMatch", "")
+        rv_param = query.get("resourceVersion", "")
+        if initial and (match != "NotOlderThan" or not bookmarks):
+            raise StoreError(422, "Invalid", 'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: '
+                             'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan and '
+                             'allowWatchBookmarks', {"group": "meta.k8s.io", "kind": "ListOptions"})
+        if match and not initial:
+            raise StoreError(422, "Invalid", 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: '
+                             'Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided',
+                             {"group": "meta.k8s.io", "kind": "ListOptions"})
+        last = 0
+        if rv_param not in ("", "0"):
+            try:
+                last = int(rv_param)
+            except ValueError:
+                raise StoreError(400, "BadRequest", f'resourceVersion: Invalid value: "{rv_param}": '
+                                 "must be an integer") from None
+        try:
+            timeout = float(query.get("timeoutSeconds") or api.watch_timeout)
+        except ValueError:
+            raise StoreError(400, "BadRequest", f'invalid timeoutSeconds {query.get("timeoutSeconds")!r}') from None
         deadline = time.monotonic() + timeout
         epoch = api._epoch
         compactions = store.compactions
@@ -508,17 +731,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         api.watches += 1
         try:
-            rv_param = query.get("resourceVersion", "")
-            if rv_param in ("", "0"):
+            if last:
+                store.wait_for(last, 3.0)  # a version from the future: an ERROR (504) after 3 s
+            if rv_param in ("", "0") or initial:
+                # synthetic ADDED events for the current state (with initial events: also from N on)
                 last, items = store.items(req.resource, req.namespace, labels, fields)
                 for o in items:
                     self._chunk({"type": "ADDED", "object": o})
-            else:
-                try:
-                    last = int(rv_param)
-                except ValueError:
-                    self._chunk({"type": "ERROR", "object": status(400, "BadRequest", f"invalid resourceVersion {rv_param!r}")})
-                    return
+                if initial:
+                    self._bookmark(req, last, initial_end=True)
             next_bookmark = time.monotonic() + api.bookmark_interval
             while True:
                 try:
@@ -529,12 +750,15 @@ class _Handler(BaseHTTPRequestHandler):
                     self._chunk({"type": "ERROR", "object": status(410, "Expired", str(e))})
                     return
                 for ev in events:
-                    if selected(ev.obj, labels, fields):
-                        self._chunk({"type": ev.type, "object": ev.obj})
+                    out = _watch_event(ev, labels, fields)
+                    if out is not None:
+                        self._chunk(out)
                 last = upto
                 now = time.monotonic()
                 if api._stopped or api._epoch != epoch:
                     break  # close-watches ends streams cleanly; an outage has cut the socket already
+                if self._client_gone():
+                    return  # as a real server ends a watch whose client went away
                 if now >= deadline:
                     if bookmarks:
                         self._bookmark(req, last)
@@ -548,6 +772,9 @@ class _Handler(BaseHTTPRequestHandler):
                         store.cond.wait(max(0.0, min(wait, 1.0)))
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
+        except StoreError as e:
+            self._chunk({"type": "ERROR", "object": status(e.code, e.reason, str(e), e.details)})
+            self.wfile.write(b"0\r\n\r\n")
         except OSError:
             pass
         finally:
@@ -640,6 +867,29 @@ _CONTROL: dict[tuple[str, str], Callable[[_Handler, dict[str, str]], Any]] = {
     ("GET", "requests"): _Handler.c_requests,
     ("GET", "state"): _Handler.c_state,
 }
+
+
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def _key(o: Obj) -> tuple[str, str]:
+    meta = o.get("metadata") or {}
+    return str(meta.get("namespace", "")), str(meta.get("name", ""))
+
+
+def _watch_event(ev: Event, labels: Any, fields: Any) -> dict[str, Any] | None:
+    """What a watcher with these selectors sees of one change, or None (cacheWatcher's rules)."""
+    now = ev.type != "DELETED" and selected(ev.obj, labels, fields)
+    before = ev.prev is not None and selected(ev.prev, labels, fields)
+    if now and not before:
+        return {"type": "ADDED", "object": ev.obj}
+    if now and before:
+        return {"type": "MODIFIED", "object": ev.obj}
+    if before:
+        assert ev.prev is not None
+        last = dict(ev.prev, metadata=dict(ev.prev["metadata"], resourceVersion=str(ev.rv)))
+        return {"type": "DELETED", "object": last}
+    return None
 
 
 def _group(name: str, versions: list[str]) -> dict[str, Any]:

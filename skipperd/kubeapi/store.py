@@ -17,24 +17,65 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from skipperd.kubeapi.resources import RESOURCES, Resource, by_kind
+from skipperd.kubeapi.resources import RESOURCES, Resource, by_kind, field_values
 from skipperd.kubeapi.selectors import Selector
 
 Obj = dict[str, Any]
 
 
 class StoreError(Exception):
-    """A change the store refuses: ``code`` is the HTTP status a real server would answer."""
+    """A change the store refuses: ``code`` is the HTTP status a real server would answer,
+    ``details`` the Status object's ``details`` (name, group, kind, causes)."""
 
-    def __init__(self, code: int, reason: str, message: str) -> None:
+    def __init__(self, code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> None:
         self.code = code
         self.reason = reason
+        self.details = details
         super().__init__(message)
+
+
+def _details(resource: Resource, name: str, **more: Any) -> dict[str, Any]:
+    d: dict[str, Any] = {"name": name}
+    if resource.group:
+        d["group"] = resource.group
+    d["kind"] = resource.plural
+    d.update(more)
+    return d
+
+
+def not_found(resource: Resource, name: str) -> StoreError:
+    return StoreError(404, "NotFound", f'{resource.qualified} "{name}" not found', _details(resource, name))
+
+
+def conflict(resource: Resource, name: str) -> StoreError:
+    return StoreError(409, "Conflict", f'Operation cannot be fulfilled on {resource.qualified} "{name}": the '
+                      "object has been modified; please apply your changes to the latest version and try again",
+                      _details(resource, name))
+
+
+def invalid(resource: Resource, name: str, field: str, cause: str, message: str) -> StoreError:
+    """422 as a real server words it: ``Kind.group "name" is invalid: field: message``."""
+    kind = f"{resource.kind}.{resource.group}" if resource.group else resource.kind
+    d: dict[str, Any] = {"name": name}
+    if resource.group:
+        d["group"] = resource.group
+    d["kind"] = resource.kind
+    d["causes"] = [{"reason": cause, "message": message, "field": field}]
+    return StoreError(422, "Invalid", f'{kind} "{name}" is invalid: {field}: {message}', d)
 
 
 class Gone(StoreError):
     def __init__(self, message: str) -> None:
         super().__init__(410, "Expired", message)
+
+
+class TooLarge(StoreError):
+    """A version the store has not reached (a real server waits 3 s for it, then says this)."""
+
+    def __init__(self, rv: int, current: int) -> None:
+        super().__init__(504, "Timeout", f"Timeout: Too large resource version: {rv}, current: {current}",
+                         {"causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+                          "retryAfterSeconds": 1})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +85,7 @@ class Event:
     resource: str  # plural name
     namespace: str
     obj: Obj  # the object as it was after the change (for DELETED: the last state, new version)
+    prev: Obj | None = None  # the object before the change (None for ADDED)
 
 
 def _now() -> str:
@@ -72,6 +114,42 @@ class Store:
                      if (namespace is None or ns == namespace) and selected(o, labels, fields)]
             return self._rv, items
 
+    def items_at(self, rv: int, resource: Resource, namespace: str | None, labels: Selector | None = None,
+                 fields: Selector | None = None) -> list[Obj]:
+        """The objects as they were at version ``rv`` exactly (a list with
+        ``resourceVersionMatch=Exact`` and the pages of a paged list): the current state with
+        the history after ``rv`` undone. ``Gone`` when the history no longer reaches back to it,
+        ``TooLarge`` when the store has not reached it."""
+        with self.cond:
+            if rv > self._rv:
+                raise TooLarge(rv, self._rv)
+            if rv < self._floor:
+                raise Gone(f"too old resource version: {rv} ({self._floor})")
+            objs = dict(self._objects[resource.plural])
+            for e in reversed(self._events):
+                if e.rv <= rv:
+                    break
+                if e.resource != resource.plural:
+                    continue
+                key = (e.namespace, str(e.obj["metadata"]["name"]))
+                if e.prev is None:
+                    objs.pop(key, None)
+                else:
+                    objs[key] = e.prev
+            return [o for (ns, _), o in sorted(objs.items())
+                    if (namespace is None or ns == namespace) and selected(o, labels, fields)]
+
+    def wait_for(self, rv: int, timeout: float) -> None:
+        """Wait until the store reached ``rv`` (a list or get with a newer resourceVersion than the
+        server has seen); ``TooLarge`` after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while self._rv < rv:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TooLarge(rv, self._rv)
+                self.cond.wait(left)
+
     def get(self, resource: Resource, namespace: str, name: str) -> Obj | None:
         with self.cond:
             return self._objects[resource.plural].get((namespace, name))
@@ -94,16 +172,22 @@ class Store:
 
     # --- changing --------------------------------------------------------------------------------
 
-    def apply(self, obj: Obj, create_only: bool = False, update_only: bool = False) -> tuple[str, Obj]:
-        """Create or replace one object; returns ("created" | "updated" | "unchanged", stored)."""
+    def apply(self, obj: Obj, create_only: bool = False, update_only: bool = False,
+              precondition: str = "") -> tuple[str, Obj]:
+        """Create or replace one object; returns ("created" | "updated" | "unchanged", stored).
+        ``precondition``: the resourceVersion the client read (an update or patch that carries
+        one); another current version is a 409 Conflict, as optimistic concurrency has it."""
         resource, ns, name = _identify(obj)
         with self.cond:
             objs = self._objects[resource.plural]
             old = objs.get((ns, name))
             if old is not None and create_only:
-                raise StoreError(409, "AlreadyExists", f'{resource.plural} "{name}" already exists')
+                raise StoreError(409, "AlreadyExists", f'{resource.qualified} "{name}" already exists',
+                                 _details(resource, name))
             if old is None and update_only:
-                raise StoreError(404, "NotFound", f'{resource.plural} "{name}" not found')
+                raise not_found(resource, name)
+            if old is not None and precondition and precondition != old["metadata"].get("resourceVersion"):
+                raise conflict(resource, name)
             new = copy.deepcopy(obj)
             new["apiVersion"] = resource.api_version
             new["kind"] = resource.kind
@@ -127,17 +211,20 @@ class Store:
             self._rv += 1
             meta["resourceVersion"] = str(self._rv)
             objs[(ns, name)] = new
-            self._record(Event(self._rv, "MODIFIED" if old is not None else "ADDED", resource.plural, ns, new))
+            self._record(Event(self._rv, "MODIFIED" if old is not None else "ADDED", resource.plural, ns, new, old))
             return ("updated" if old is not None else "created"), new
 
-    def delete(self, resource: Resource, namespace: str, name: str) -> Obj:
+    def delete(self, resource: Resource, namespace: str, name: str, precondition: str = "") -> Obj:
         with self.cond:
-            old = self._objects[resource.plural].pop((namespace, name), None)
+            old = self._objects[resource.plural].get((namespace, name))
             if old is None:
-                raise StoreError(404, "NotFound", f'{resource.plural} "{name}" not found')
+                raise not_found(resource, name)
+            if precondition and precondition != old["metadata"].get("resourceVersion"):
+                raise conflict(resource, name)
+            del self._objects[resource.plural][(namespace, name)]
             self._rv += 1
             gone = dict(old, metadata=dict(old["metadata"], resourceVersion=str(self._rv)))
-            self._record(Event(self._rv, "DELETED", resource.plural, namespace, gone))
+            self._record(Event(self._rv, "DELETED", resource.plural, namespace, gone, old))
             return gone
 
     def delete_object(self, obj: Obj) -> Obj:
@@ -191,10 +278,12 @@ def _identify(obj: Obj) -> tuple[Resource, str, str]:
                          f"(served: {', '.join(r.kind for r in RESOURCES)})")
     meta = obj.get("metadata")
     if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
-        raise StoreError(422, "Invalid", f"{resource.kind}: metadata.name is required")
+        raise invalid(resource, "", "metadata.name", "FieldValueRequired",
+                      "Required value: name or generateName is required")
     ns = meta.get("namespace") or "default"
     if not isinstance(ns, str):
-        raise StoreError(422, "Invalid", f"{resource.kind} {meta['name']}: metadata.namespace must be a string")
+        raise invalid(resource, meta["name"], "metadata.namespace", "FieldValueInvalid",
+                      f"Invalid value: {ns!r}: must be a string")
     return resource, ns, meta["name"]
 
 
@@ -210,7 +299,6 @@ def selected(o: Obj, labels: Selector | None, fields: Selector | None) -> bool:
     meta = o.get("metadata", {})
     if labels is not None and not labels.matches(meta.get("labels") or {}):
         return False
-    if fields is not None and not fields.matches({"metadata.name": meta.get("name", ""),
-                                                  "metadata.namespace": meta.get("namespace", "")}):
+    if fields is not None and not fields.matches(field_values(o)):
         return False
     return True

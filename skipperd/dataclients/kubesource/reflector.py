@@ -17,9 +17,9 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable
 
-from skipperd.dataclients.kubesource.connection import APIError, Connection
+from skipperd.dataclients.kubesource.connection import APIError, Connection, WatchStream
 
 log = logging.getLogger("skipperd.kubernetes")
 
@@ -60,6 +60,8 @@ class Reflector:
         self.watch_events = 0
         self._lock = threading.Lock()
         self._stopped = False
+        self._stop = threading.Event()
+        self._stream: WatchStream | None = None  # the watch being followed
         self._malformed: set[str] = set()
         self._thread: threading.Thread | None = None
 
@@ -76,7 +78,21 @@ class Reflector:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop at once: the watch being followed is aborted and no request follows."""
         self._stopped = True
+        self._stop.set()
+        with self._lock:
+            stream = self._stream
+        if stream is not None:
+            stream.abort()
+
+    def join(self, timeout: float) -> bool:
+        """Wait for the thread to end after ``stop()``; False if it has not."""
+        t = self._thread
+        if t is not None:
+            t.join(timeout)
+            return not t.is_alive()
+        return True
 
     def run(self) -> None:
         backoff = BACKOFF_MIN
@@ -85,13 +101,15 @@ class Reflector:
                 self.cycle()
                 backoff = BACKOFF_MIN
             except APIError as e:
+                if self._stopped:
+                    break
                 self._failed(str(e))
-                time.sleep(backoff)
+                self._stop.wait(backoff)
                 backoff = min(BACKOFF_MAX, backoff * 2)
             except Exception as e:  # a bug must not end the thread: the supervisor would go stale
                 log.exception("kubernetes: %s: unexpected failure", self.kind.plural)
                 self._failed(f"unexpected: {e}")
-                time.sleep(backoff)
+                self._stop.wait(backoff)
                 backoff = min(BACKOFF_MAX, backoff * 2)
 
     def _failed(self, error: str) -> None:
@@ -136,7 +154,7 @@ class Reflector:
 
     def _sleep_until(self, deadline: float) -> None:
         while not self._stopped and time.monotonic() < deadline:
-            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+            self._stop.wait(min(0.5, max(0.0, deadline - time.monotonic())))
 
     # --- list -------------------------------------------------------------------------------------
 
@@ -199,16 +217,30 @@ class Reflector:
                      timeoutSeconds=str(max(1, int(remaining))))
         started = time.monotonic()
         try:
-            return self._follow(self.conn.watch(self.path, query, read_timeout=remaining + 30.0))
+            # The stream is closed when this block is left, however: its socket never waits
+            # for the garbage collector (a traceback kept by a log record would keep it open).
+            with self.conn.watch(self.path, query, read_timeout=remaining + 30.0) as events:
+                with self._lock:
+                    self._stream = events
+                if self._stopped:
+                    return False
+                return self._follow(events)
         except APIError as e:
+            if self._stopped:
+                return False
             # A stream cut after it ran a while (a load balancer, an API server restart) is
             # watched again from the last version; one that fails at once is an error.
             if e.status != 0 or time.monotonic() - started < 1.0:
                 raise
-            log.info("kubernetes: %s; watching again from version %s", e, self.resource_version)
+            # str(e): a record that kept the exception would keep its traceback, and the failed
+            # request's connection with it, for as long as a handler keeps the record
+            log.info("kubernetes: %s; watching again from version %s", str(e), self.resource_version)
             return True
+        finally:
+            with self._lock:
+                self._stream = None
 
-    def _follow(self, events: Iterator[Any]) -> bool:
+    def _follow(self, events: Iterable[Any]) -> bool:
         for event in events:
             if self._stopped:
                 return False
