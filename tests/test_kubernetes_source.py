@@ -63,10 +63,8 @@ def source(api: FakeAPI, monkeypatch: pytest.MonkeyPatch) -> Any:
 def shutdown(src: KubernetesSource) -> None:
     """Stop the source, wait for its threads, close its connection: nothing of it outlives the
     test (a request still running when the fake server is stopped would fail after the test)."""
-    src.stop()
-    assert all(r.join(5) for r in src.reflectors.values())
-    if src.conn is not None:
-        src.conn.close()
+    assert src.stop(timeout=5), "every reflector's thread ended"
+    assert src.conn is None or src.conn._closed, "the connection is closed"
 
 
 def test_in_cluster_lists_every_kind_over_tls(source: KubernetesSource, api: FakeAPI) -> None:
@@ -239,10 +237,10 @@ def test_rotations_and_reconnects_leak_no_socket(tmp_path: Path, monkeypatch: py
             # a watch per kind and the pool's idle connections (at most its size), never a pile-up
             assert high <= len(src.reflectors) + src.conn.pool_size, high  # type: ignore[union-attr]
             t0 = time.monotonic()
-            src.stop()  # the watches would otherwise run a minute more (no bookmark, no event)
-            assert all(r.join(5) for r in src.reflectors.values())
+            # The watches would otherwise run a minute more (no bookmark, no event); stop() ends
+            # them, waits for the threads and closes the connection.
+            assert src.stop(timeout=5)
             assert time.monotonic() - t0 < 3
-            src.conn.close()  # type: ignore[union-attr]
             assert sockets_to(api.port) == 0
             wait_for(lambda: api.state()["watches"] == 0, what="the server sees the watches end")
         finally:

@@ -112,8 +112,6 @@ def test_go_quote_in_log_messages(text: str, quoted: str) -> None:
     assert go_quote(text) == quoted
 
 
-@pytest.mark.xfail(reason="model.go_quote escapes \\a \\b \\f \\v and C1 controls unlike Go's %q "
-                          "(eskip.parser.go_quote does it right); found by mutation testing, not fixed yet")
 @pytest.mark.parametrize("text, quoted", [("\a\b\f\v", '"\\a\\b\\f\\v"'), ("\x85", '"\\u0085"')])
 def test_go_quote_escapes_like_go_for_all_controls(text: str, quoted: str) -> None:
     assert go_quote(text) == quoted

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from skipperd.eskip.parser import go_quote as go_quote  # Go's %q: one implementation for every message
 from skipperd.eskip.route import Filter, Predicate, Route
 
 #: A raw Kubernetes object, exactly as the API server's JSON decodes.
@@ -148,26 +149,3 @@ def _logfmt(value: str) -> str:
         return value
     return go_quote(value)
 
-
-def go_quote(value: str) -> str:
-    """Go's ``%q`` of a string (printable Unicode kept, the rest escaped)."""
-    out = ['"']
-    for c in value:
-        if c == '"':
-            out.append('\\"')
-        elif c == "\\":
-            out.append("\\\\")
-        elif c == "\n":
-            out.append("\\n")
-        elif c == "\t":
-            out.append("\\t")
-        elif c == "\r":
-            out.append("\\r")
-        elif c.isprintable():
-            out.append(c)
-        elif ord(c) < 0x10000:
-            out.append(f"\\u{ord(c):04x}" if ord(c) > 0xFF else f"\\x{ord(c):02x}")
-        else:
-            out.append(f"\\U{ord(c):08x}")
-    out.append('"')
-    return "".join(out)

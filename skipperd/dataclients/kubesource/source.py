@@ -163,9 +163,17 @@ class KubernetesSource:
             self._rg_warned = False
         return served
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop every reflector, wait up to ``timeout`` for their threads, close the connection
+        (watches aborted, pooled sockets closed at once, not left to the garbage collector).
+        False when a reflector's thread did not end in time."""
         for r in self.reflectors.values():
             r.stop()
+        deadline = time.monotonic() + timeout
+        ended = all([r.join(max(0.0, deadline - time.monotonic())) for r in self.reflectors.values()])
+        if self.conn is not None:
+            self.conn.close()
+        return ended
 
     # --- Source -----------------------------------------------------------------------------------
 
