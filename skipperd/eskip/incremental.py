@@ -12,8 +12,9 @@ How it works
 ------------
 The text is cut at every ``;`` that is a token of its own: one regular expression steps over
 strings, regexp literals and comments, whose ``;`` do not count, exactly as the lexer tokenizes
-them. Each piece (a definition and its ``;``, without the whitespace before it) is looked up by its
-bytes, in passes that run in C (``findall``, ``map``); a piece not seen last time is parsed alone, as a document of its own.
+them. Each piece (a definition and its ``;``, without the whitespace before it) is looked up
+by its bytes, in passes that run in C (``findall``, ``map``); a piece not seen last time is
+parsed alone, as a document of its own.
 
 A piece parses alone to the routes it contributes to the whole document when it holds one
 ``id: route`` definition (or nothing but a ``;``): tokens never span a top-level ``;``, and the
