@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from kube_objects import ROUTEGROUP, demo, ingress
@@ -27,12 +27,26 @@ def api(tmp_path: Path) -> Any:
         yield a
 
 
+_OPEN: list[Any] = []  # the official clients of the running test, closed when it ends
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    """Close every official client a test made: its pooled TLS sockets would otherwise be left
+    to the garbage collector, whose ResourceWarning would fail whichever later test it hits."""
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
 def _client(api: FakeAPI) -> Any:
     from kubernetes import client, config
 
     cfg = client.Configuration()
     config.load_kube_config(config_file=str(api.kubeconfig), client_configuration=cfg, persist_config=False)
-    return client.ApiClient(cfg)
+    c = client.ApiClient(cfg)
+    _OPEN.append(c)
+    return c
 
 
 def test_official_client_lists_over_tls_with_a_bearer_token(api: FakeAPI) -> None:

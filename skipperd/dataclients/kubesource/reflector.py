@@ -107,6 +107,10 @@ class Reflector:
                 self._stop.wait(backoff)
                 backoff = min(BACKOFF_MAX, backoff * 2)
             except Exception as e:  # a bug must not end the thread: the supervisor would go stale
+                if self._stopped:
+                    # stop() aborted the stream under a read: expected, and a logged traceback
+                    # would keep the aborted connection's socket alive past its close.
+                    break
                 log.exception("kubernetes: %s: unexpected failure", self.kind.plural)
                 self._failed(f"unexpected: {e}")
                 self._stop.wait(backoff)
