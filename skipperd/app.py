@@ -35,6 +35,7 @@ from skipperd import config
 from skipperd.config import Settings
 from skipperd.errors import ConfigError
 from skipperd.logs import configure_logging
+from skipperd.procs import alive
 
 log = logging.getLogger("skipperd.arbiter")
 
@@ -323,7 +324,7 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
         if self.supervisor_pid:
             self._reap_supervisor()
         super().handle_chld()
-        if self.supervisor_pid and not _alive(self.supervisor_pid):
+        if self.supervisor_pid and not alive(self.supervisor_pid):
             self._supervisor_exited(self.supervisor_pid, 0)
 
     handle_cld = handle_chld
@@ -417,16 +418,6 @@ class SkipperdArbiter(Arbiter):  # type: ignore[misc]
         except Exception as e:  # clean-up is best effort; the next start cleans up too
             self.log.warning("could not remove shared-memory segments: %s", e)
         super().halt(reason, exit_status)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def sd_notify(address: str, state: str) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
@@ -26,6 +25,7 @@ from typing import Any, Iterable, Sequence
 from skipperd.metrics import keys
 from skipperd.metrics.collector import DEFAULT_BUCKETS
 from skipperd.metrics.keys import FAMILIES
+from skipperd.procs import alive
 
 DECAY_WINDOW = 300.0
 
@@ -37,24 +37,12 @@ class Merged:
     histograms: dict[str, list[float]] = field(default_factory=dict)  # bucket counts..., sum (s)
 
 
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def merge(views: Iterable[Any], nbounds: int) -> Merged:
     m = Merged()
     for v in views:
         for k, n in v.counters.items():
             m.counters[k] = m.counters.get(k, 0) + n
-        if _alive(v.pid):
+        if alive(v.pid):
             for k, g in v.gauges.items():
                 m.gauges[k] = m.gauges.get(k, 0.0) + g
         for k, h in v.histograms.items():

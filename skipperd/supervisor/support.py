@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 import threading
 import time
@@ -34,6 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from skipperd.eskip import print_routes
 from skipperd.eskip.route import BackendType, Route
+from skipperd.procs import alive
 from skipperd.supervisor.table import Invalid
 
 log = logging.getLogger("skipperd.supervisor")
@@ -121,18 +121,6 @@ def route_json(r: Route) -> dict[str, Any]:
     return doc
 
 
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class Support:
     """The answers of the support listener."""
 
@@ -217,7 +205,7 @@ class Support:
         now = time.time()
         workers = []
         for v in self.slot_views():
-            if v.index == 0 or not _alive(v.pid):
+            if v.index == 0 or not alive(v.pid):
                 continue
             workers.append({"slot": v.index, "pid": v.pid, "generation": v.generation,
                             "current": v.generation == state.generation, "age_seconds": round(now - v.started, 1),
